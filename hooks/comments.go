@@ -1,0 +1,144 @@
+package hooks
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	validation "github.com/go-ozzo/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/core"
+
+	"lectern/internal/text"
+)
+
+// MaxCommentDepth is the deepest reply allowed: a top-level comment has depth 0.
+const MaxCommentDepth = 3
+
+func registerComments(app core.App) {
+	app.OnRecordCreateRequest("comments").BindFunc(func(e *core.RecordRequestEvent) error {
+		who := callerOf(e.RequestEvent)
+		if who.admin() {
+			return e.Next()
+		}
+		// Only moderators choose a status; everyone else's comment starts visible.
+		post, err := e.App.FindRecordById("posts", e.Record.GetString("post"))
+		if err != nil || post.GetString("author") != who.id {
+			e.Record.Set("status", "visible")
+		}
+		return e.Next()
+	})
+
+	app.OnRecordUpdateRequest("comments").BindFunc(func(e *core.RecordRequestEvent) error {
+		who := callerOf(e.RequestEvent)
+		orig := e.Record.Original()
+		post, err := e.App.FindRecordById("posts", orig.GetString("post"))
+		if err != nil {
+			return fmt.Errorf("load post of comment %q: %w", orig.Id, err)
+		}
+		isAuthor := who.id != "" && orig.GetString("author") == who.id
+		isModerator := who.admin() || (who.id != "" && post.GetString("author") == who.id)
+
+		bodyChanged := text.PlainText(e.Record.GetString("body")) != orig.GetString("body")
+		statusChanged := e.Record.GetString("status") != orig.GetString("status")
+		switch {
+		case !isAuthor && !isModerator:
+			return e.ForbiddenError("Only the comment's author or a moderator may change it.", nil)
+		case bodyChanged && !isAuthor && !who.admin():
+			return e.ForbiddenError("Only the comment's author may change its body.", nil)
+		case statusChanged && !isModerator:
+			return e.ForbiddenError("Only the post's author or an admin may change a comment's status.", nil)
+		}
+		// Moderation and admin edits of someone else's words don't mark it edited.
+		if bodyChanged && isAuthor {
+			e.Record.Set("edited", true)
+		}
+		return e.Next()
+	})
+
+	app.OnRecordCreate("comments").BindFunc(func(e *core.RecordEvent) error {
+		return inTx(e, func(tx core.App) error {
+			prepareComment(e.Record)
+			if err := checkCommentPlacement(tx, e.Record); err != nil {
+				return err
+			}
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return touch(tx, "posts", e.Record.GetString("post"))
+		})
+	})
+	app.OnRecordUpdate("comments").BindFunc(func(e *core.RecordEvent) error {
+		return inTx(e, func(tx core.App) error {
+			prepareComment(e.Record)
+			if err := e.Next(); err != nil {
+				return err
+			}
+			if !changed(e.Record, "status") {
+				return nil
+			}
+			return touch(tx, "posts", e.Record.GetString("post"))
+		})
+	})
+	app.OnRecordDelete("comments").BindFunc(func(e *core.RecordEvent) error {
+		return inTx(e, func(tx core.App) error {
+			if err := e.Next(); err != nil {
+				return err
+			}
+			return touch(tx, "posts", e.Record.GetString("post"))
+		})
+	})
+}
+
+// prepareComment stores the body as plain text and defaults the status.
+func prepareComment(r *core.Record) {
+	if changed(r, "body") {
+		r.Set("body", text.PlainText(r.GetString("body")))
+	}
+	if r.GetString("status") == "" {
+		r.Set("status", "visible")
+	}
+}
+
+// checkCommentPlacement enforces, at create: the post is published, a reply is
+// on the same post, and the reply is at most MaxCommentDepth deep.
+func checkCommentPlacement(app core.App, r *core.Record) error {
+	post, err := app.FindRecordById("posts", r.GetString("post"))
+	if err != nil || post.GetString("status") != "published" {
+		return validation.Errors{"post": validation.NewError("validation_post_not_published",
+			"Comments are open on published posts only.")}
+	}
+	parentID := r.GetString("parent")
+	if parentID == "" {
+		return nil
+	}
+	parent, err := app.FindRecordById("comments", parentID)
+	if err != nil || parent.GetString("post") != post.Id {
+		return validation.Errors{"parent": validation.NewError("validation_parent_other_post",
+			"A reply must be on the same post as the comment it answers.")}
+	}
+	depth, err := commentDepth(app, parent)
+	if err != nil {
+		return err
+	}
+	if depth+1 > MaxCommentDepth {
+		return validation.Errors{"parent": validation.NewError("validation_reply_too_deep",
+			fmt.Sprintf("Replies nest at most %d levels deep.", MaxCommentDepth))}
+	}
+	return nil
+}
+
+// commentDepth counts c's ancestors, stopping once past the limit.
+func commentDepth(app core.App, c *core.Record) (int, error) {
+	depth := 0
+	for id := c.GetString("parent"); id != "" && depth <= MaxCommentDepth; depth++ {
+		p, err := app.FindRecordById("comments", id)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("load parent comment %q: %w", id, err)
+		}
+		id = p.GetString("parent")
+	}
+	return depth, nil
+}

@@ -1,0 +1,166 @@
+package hooks
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	validation "github.com/go-ozzo/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// fieldPolicy says which fields a client may not write, per DATA_MODEL.md.
+// Client values for them are ignored (the request succeeds with the server's
+// value) so a frontend may send a whole record back.
+type fieldPolicy struct {
+	// server fields are computed; a client value is dropped on create and update.
+	server []string
+	// fixed fields are chosen on create and never change.
+	fixed []string
+	// owner is set from the signed-in user on create and never changes; only a
+	// superuser (the dashboard, where there is no signed-in user) picks it.
+	owner string
+}
+
+var policies = map[string]fieldPolicy{
+	"users":       {server: []string{"emailVisibility"}},
+	"topics":      {server: []string{"slug"}},
+	"posts":       {server: []string{"readingMinutes", "commentsCount"}, owner: "author"},
+	"comments":    {server: []string{"edited"}, fixed: []string{"post", "parent"}, owner: "author"},
+	"courses":     {server: []string{"ratingAvg", "ratingCount", "enrollmentsCount"}, owner: "instructor"},
+	"lessons":     {fixed: []string{"course"}},
+	"enrollments": {server: []string{"progress"}, fixed: []string{"course"}, owner: "user"},
+	"reviews":     {fixed: []string{"course"}, owner: "user"},
+}
+
+func registerGuards(app core.App) {
+	app.OnRecordCreateRequest().BindFunc(func(e *core.RecordRequestEvent) error {
+		p, ok := policies[e.Collection.Name]
+		if !ok {
+			return e.Next()
+		}
+		if err := checkTypes(e, p); err != nil {
+			return err
+		}
+		who := callerOf(e.RequestEvent)
+		blank := core.NewRecord(e.Collection)
+		for _, f := range p.server {
+			e.Record.Set(f, blank.Get(f))
+		}
+		if p.owner != "" && (!who.superuser || e.Record.GetString(p.owner) == "") {
+			e.Record.Set(p.owner, who.id)
+		}
+		return e.Next()
+	})
+
+	app.OnRecordUpdateRequest().BindFunc(func(e *core.RecordRequestEvent) error {
+		p, ok := policies[e.Collection.Name]
+		if !ok {
+			return e.Next()
+		}
+		if err := checkTypes(e, p); err != nil {
+			return err
+		}
+		who := callerOf(e.RequestEvent)
+		orig := e.Record.Original()
+		keep := append(append([]string{}, p.server...), p.fixed...)
+		if p.owner != "" && !who.superuser {
+			keep = append(keep, p.owner)
+		}
+		for _, f := range keep {
+			e.Record.Set(f, orig.Get(f))
+		}
+		return e.Next()
+	})
+}
+
+// checkTypes refuses the JSON values PocketBase would silently coerce into lost
+// or invented data: an object or array for a scalar field, a non-numeric string
+// or a bool for a number. Fields the server sets are skipped: their client
+// values are ignored anyway.
+func checkTypes(e *core.RecordRequestEvent, p fieldPolicy) error {
+	info, err := e.RequestInfo()
+	if err != nil {
+		return err
+	}
+	skip := map[string]bool{p.owner: true}
+	for _, f := range p.server {
+		skip[f] = true
+	}
+	errs := validation.Errors{}
+	for _, field := range e.Collection.Fields {
+		name := field.GetName()
+		if skip[name] {
+			continue
+		}
+		v, ok := info.Body[name]
+		if !ok || v == nil {
+			continue
+		}
+		if msg := typeMismatch(field, v); msg != "" {
+			errs[name] = validation.NewError("validation_invalid_type", msg)
+		}
+	}
+	if len(errs) > 0 {
+		return apis.NewBadRequestError("Invalid value type.", errs)
+	}
+	return nil
+}
+
+// typeMismatch returns why v cannot be stored in field without losing or
+// inventing data, or "" when it can.
+func typeMismatch(field core.Field, v any) string {
+	switch v.(type) {
+	case map[string]any:
+		switch field.(type) {
+		case *core.JSONField, *core.GeoPointField, *core.FileField:
+			return ""
+		}
+		return "Must be a " + fieldKind(field) + ", not an object."
+	case []any:
+		switch f := field.(type) {
+		case *core.SelectField:
+			if f.IsMultiple() {
+				return ""
+			}
+		case *core.RelationField, *core.FileField, *core.JSONField:
+			return ""
+		}
+		return "Must be a " + fieldKind(field) + ", not an array."
+	case bool:
+		if _, ok := field.(*core.NumberField); ok {
+			return "Must be a number, not a boolean."
+		}
+	case string:
+		if _, ok := field.(*core.NumberField); ok {
+			s := strings.TrimSpace(v.(string))
+			if s == "" {
+				return ""
+			}
+			n, err := strconv.ParseFloat(s, 64)
+			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+				return "Must be a number."
+			}
+		}
+	}
+	return ""
+}
+
+func fieldKind(field core.Field) string {
+	switch f := field.(type) {
+	case *core.NumberField:
+		return "number"
+	case *core.BoolField:
+		return "boolean"
+	case *core.SelectField:
+		if f.IsMultiple() {
+			return "list of values"
+		}
+		return "single value"
+	case *core.RelationField:
+		return "record id"
+	default:
+		return "string"
+	}
+}

@@ -1,0 +1,97 @@
+// Package hooks binds Lectern's domain rules to the PocketBase app: one file per
+// collection or concern, each thin, calling pure functions from internal/.
+package hooks
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// MaxPerPage caps list requests: a larger perPage is clamped, not refused, so a
+// frontend asking for "everything" gets a page it can page through.
+const MaxPerPage = 200
+
+// Register binds every Lectern hook to app. Order matters only for the request
+// guards, which run before the per-collection hooks.
+func Register(app core.App) {
+	registerPerPageCap(app)
+	registerGuards(app)
+	registerUsers(app)
+	registerTopics(app)
+	registerPosts(app)
+	registerComments(app)
+	registerCourses(app)
+	registerLessons(app)
+	registerEnrollments(app)
+	registerReviews(app)
+	registerScheduler(app)
+}
+
+// ---
+
+// caller describes who sent a request, as the rules see it.
+type caller struct {
+	superuser bool
+	id        string // the users record id ("" for guests and superusers)
+	role      string
+}
+
+func callerOf(e *core.RequestEvent) caller {
+	if e.Auth == nil {
+		return caller{}
+	}
+	if e.Auth.IsSuperuser() {
+		return caller{superuser: true}
+	}
+	if e.Auth.Collection().Name != "users" {
+		return caller{}
+	}
+	return caller{id: e.Auth.Id, role: e.Auth.GetString("role")}
+}
+
+// admin reports whether the caller may run the site: a superuser or an admin user.
+func (c caller) admin() bool { return c.superuser || c.role == "admin" }
+
+// inTx runs fn, which must call e.Next(), inside one transaction so the record
+// write and its derived effects commit or roll back together. e.App is restored
+// afterwards: PocketBase's after-success hooks (realtime among them) must not
+// run against the finished transaction.
+func inTx(e *core.RecordEvent, fn func(tx core.App) error) error {
+	orig := e.App
+	defer func() { e.App = orig }()
+	return orig.RunInTransaction(func(tx core.App) error {
+		e.App = tx
+		return fn(tx)
+	})
+}
+
+// changed reports whether a field differs from the stored record (always true on create).
+func changed(r *core.Record, field string) bool {
+	if r.IsNew() {
+		return true
+	}
+	return r.GetString(field) != r.Original().GetString(field)
+}
+
+// registerPerPageCap clamps perPage on record lists to MaxPerPage (PocketBase
+// allows 1000): big pages are the cheapest way to make a public server slow.
+func registerPerPageCap(app core.App) {
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.BindFunc(func(e *core.RequestEvent) error {
+			r := e.Request
+			if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/collections/") &&
+				strings.HasSuffix(r.URL.Path, "/records") {
+				q := r.URL.Query()
+				if n, err := strconv.Atoi(q.Get("perPage")); err == nil && n > MaxPerPage {
+					q.Set("perPage", strconv.Itoa(MaxPerPage))
+					r.URL.RawQuery = q.Encode()
+				}
+			}
+			return e.Next()
+		})
+		return se.Next()
+	})
+}

@@ -1,0 +1,55 @@
+// Command lectern is the whole backend of a tech-learning site: a blog and a
+// course catalogue on PocketBase used as a Go framework.
+package main
+
+import (
+	"embed"
+	"io/fs"
+	"log"
+	"net/http"
+
+	"github.com/pocketbase/pocketbase"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/plugins/migratecmd"
+	"github.com/pocketbase/pocketbase/tools/hook"
+
+	"lectern/hooks"
+	_ "lectern/migrations"
+)
+
+//go:embed all:pb_public
+var publicFiles embed.FS
+
+func main() {
+	app := pocketbase.New()
+
+	// Go migrations are compiled in; "migrate create" writes new Go files and
+	// the dashboard never writes migrations behind the operator's back.
+	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{
+		TemplateLang: migratecmd.TemplateLangGo,
+		Automigrate:  false,
+		Dir:          "migrations",
+	})
+
+	hooks.Register(app)
+	// SEED
+
+	public, err := fs.Sub(publicFiles, "pb_public")
+	if err != nil {
+		log.Fatal(err)
+	}
+	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Func: func(e *core.ServeEvent) error {
+			if !e.Router.HasRoute(http.MethodGet, "/{path...}") {
+				e.Router.GET("/{path...}", apis.Static(public, true))
+			}
+			return e.Next()
+		},
+		Priority: 999, // after every other route so the site never shadows the API
+	})
+
+	if err := app.Start(); err != nil {
+		log.Fatal(err)
+	}
+}
