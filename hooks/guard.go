@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	validation "github.com/go-ozzo/ozzo-validation/v4"
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -79,23 +79,25 @@ func registerGuards(app core.App) {
 // or invented data: an object or array for a scalar field, a non-numeric string
 // or a bool for a number. Fields the server sets are skipped: their client
 // values are ignored anyway.
+//
+// It decodes the request body again because e.RequestInfo().Body already holds
+// the values PocketBase coerced for the record ({"x":1} has become "" by then).
+// The router makes the body re-readable, batch sub-requests included.
 func checkTypes(e *core.RecordRequestEvent, p fieldPolicy) error {
-	info, err := e.RequestInfo()
-	if err != nil {
-		return err
+	body := map[string]any{}
+	if err := e.BindBody(&body); err != nil {
+		return apis.NewBadRequestError("Failed to read the submitted data.", nil)
 	}
 	skip := map[string]bool{p.owner: true}
 	for _, f := range p.server {
 		skip[f] = true
 	}
 	errs := validation.Errors{}
-	for _, field := range e.Collection.Fields {
-		name := field.GetName()
-		if skip[name] {
-			continue
-		}
-		v, ok := info.Body[name]
-		if !ok || v == nil {
+	for key, v := range body {
+		// "field+", "+field" and "field-" are PocketBase's modifiers of field.
+		name := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(key, "+"), "+"), "-")
+		field := e.Collection.Fields.GetByName(name)
+		if field == nil || skip[name] || v == nil {
 			continue
 		}
 		if msg := typeMismatch(field, v); msg != "" {

@@ -33,7 +33,9 @@ var xssPayloads = []struct {
 	{"img onerror", `<img src=x onerror=alert(1)>`, []string{"onerror"}},
 	{"img onerror slash", `<IMG SRC=/ onerror="alert(String.fromCharCode(88,83,83))"></img>`, []string{"onerror"}},
 	{"img onmouseover", `<IMG SRC=# onmouseover="alert('xxs')">`, []string{"onmouseover"}},
-	{"img empty src onmouseover", `<IMG SRC= onmouseover="alert('xxs')">`, []string{"alert"}},
+	// The attribute value becomes a harmless relative src; only the
+	// handler matters, and assertInert checks for it.
+	{"img empty src onmouseover", `<IMG SRC= onmouseover="alert('xxs')">`, nil},
 	{"malformed img quotes", `<IMG """><SCRIPT>alert("XSS")</SCRIPT>">`, []string{"<script"}},
 	{"decimal entities", `<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;&#97;&#108;&#101;&#114;&#116;&#40;&#39;&#88;&#83;&#83;&#39;&#41;>`, nil},
 	{"decimal entities no semicolon", `<IMG SRC=&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058&#0000097&#0000108&#0000101&#0000114&#0000116&#0000040&#0000039&#0000088&#0000083&#0000083&#0000039&#0000041>`, nil},
@@ -117,7 +119,8 @@ func TestSanitizeHTMLKeeps(t *testing.T) {
 		{"headings and inline", `<h1>T</h1><h2>Title</h2><h6>x</h6><p>Hi <strong>there</strong> <b>b</b> <em>e</em> <i>i</i> <u>u</u> <s>s</s> <mark>m</mark> H<sub>2</sub>O x<sup>2</sup></p>`, ""},
 		{"breaks and rules", `<p>a<br>b</p><hr><blockquote>q</blockquote>`, ""},
 		{"lists", `<ul><li>a</li><li>b</li></ul><ol><li>c</li></ol>`, ""},
-		{"code block", `<pre><code class="language-go">func main() { fmt.Println("&lt;hi&gt;") }</code></pre>`, ""},
+		{"code block", `<pre><code class="language-go">func main() { fmt.Println("&lt;hi&gt;") }</code></pre>`,
+			`<pre><code class="language-go">func main() { fmt.Println(&#34;&lt;hi&gt;&#34;) }</code></pre>`},
 		{"code block odd language", `<pre><code class="language-c++">int x;</code></pre>`, ""},
 		{"code class not language", `<code class="evil big">x</code>`, `<code>x</code>`},
 		{"table", `<table><thead><tr><th colspan="2">h</th></tr></thead><tbody><tr><td rowspan="2">a</td><td>b</td></tr></tbody></table>`, ""},
