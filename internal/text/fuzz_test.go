@@ -42,8 +42,8 @@ func FuzzSlugify(f *testing.F) {
 		if out != "" && !slugPattern.MatchString(out) {
 			t.Fatalf("Slugify(%q) = %q does not match the slug pattern", in, out)
 		}
-		if len(out) > MaxSlugLen {
-			t.Fatalf("Slugify(%q) = %q is longer than %d", in, out, MaxSlugLen)
+		if len(out) > maxSlugLen {
+			t.Fatalf("Slugify(%q) = %q is longer than %d", in, out, maxSlugLen)
 		}
 		if out != "" && !ValidSlug(out) {
 			t.Fatalf("ValidSlug rejects Slugify(%q) = %q", in, out)
@@ -51,7 +51,7 @@ func FuzzSlugify(f *testing.F) {
 		assert.Equal(t, out, Slugify(out), "idempotent")
 		if out != "" {
 			s := WithSuffix(out, 2+len(in)%200)
-			if !ValidSlug(s) || len(s) > MaxSlugLen {
+			if !ValidSlug(s) || len(s) > maxSlugLen {
 				t.Fatalf("WithSuffix(%q) = %q is not a valid slug", out, s)
 			}
 		}

@@ -47,9 +47,9 @@ var editorPolicy = newEditorPolicy()
 const maxSanitizePasses = 4
 
 // newEditorPolicy builds the allow-list for rich-text editor fields. Anything
-// not listed here is dropped: script and style elements lose their content
-// too, other unknown elements (iframe, object, svg, form, ...) are removed
-// while their text is kept and escaped.
+// not listed here is dropped. script, style, iframe, object, noscript and
+// the like go with their content; other unknown elements (svg, math, form,
+// div, span, ...) are unwrapped, their text kept and escaped.
 func newEditorPolicy() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
 

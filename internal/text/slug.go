@@ -15,13 +15,13 @@ import (
 	"github.com/gosimple/slug"
 )
 
-// MaxSlugLen is the longest slug Slugify and WithSuffix produce. It keeps
+// maxSlugLen is the longest slug Slugify and WithSuffix produce. It keeps
 // URLs readable and leaves room under the 200-byte limit that ValidSlug
 // (and the collections' slug fields) accept.
-const MaxSlugLen = 80
+const maxSlugLen = 80
 
 // maxValidSlugLen mirrors the slug field's max length in the collections,
-// which is looser than MaxSlugLen so that hand-edited slugs are not rejected
+// which is looser than maxSlugLen so that hand-edited slugs are not rejected
 // just for being longer than what we would generate.
 const maxValidSlugLen = 200
 
@@ -34,7 +34,7 @@ const maxValidSlugLen = 200
 // symbols) are dropped. Underscores and all other punctuation become
 // separators, because '_' is not allowed by ValidSlug and slug.Make keeps it.
 //
-// The result is at most MaxSlugLen bytes; longer slugs are cut at the last
+// The result is at most maxSlugLen bytes; longer slugs are cut at the last
 // '-' at or before that limit so words are not chopped in half, unless the
 // first word alone is too long. The result always satisfies ValidSlug, or is
 // "" when nothing usable is left - callers substitute a default such as
@@ -72,7 +72,7 @@ func Slugify(s string) string {
 		pendingSep = false
 		b.WriteByte(c)
 	}
-	return truncateSlug(b.String(), MaxSlugLen)
+	return truncateSlug(b.String(), maxSlugLen)
 }
 
 // truncateSlug shortens a well-formed slug to at most max bytes, preferring
@@ -128,7 +128,7 @@ func ValidSlug(s string) bool {
 
 // WithSuffix returns base + "-" + n, the candidate slug tried when base is
 // already taken (n counts up from 2). The whole result stays within
-// MaxSlugLen by trimming base, and then any '-' left dangling at its end,
+// maxSlugLen by trimming base, and then any '-' left dangling at its end,
 // before the suffix is added, so a long base still yields a valid, unique
 // candidate instead of an over-long one.
 //
@@ -140,7 +140,7 @@ func WithSuffix(base string, n int) string {
 		n = 2
 	}
 	suffix := strconv.Itoa(n)
-	maxBase := MaxSlugLen - len(suffix) - 1
+	maxBase := maxSlugLen - len(suffix) - 1
 	if len(base) > maxBase {
 		base = base[:maxBase]
 	}

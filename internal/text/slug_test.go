@@ -66,7 +66,7 @@ func TestSlugifyLength(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Slugify(tc.in)
-			assert.LessOrEqual(t, len(got), MaxSlugLen)
+			assert.LessOrEqual(t, len(got), maxSlugLen)
 			assert.Regexp(t, slugPattern, got)
 			if tc.want != "" {
 				assert.Equal(t, tc.want, got)
@@ -125,7 +125,7 @@ func TestWithSuffix(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := WithSuffix(tc.base, tc.n)
 			assert.Equal(t, tc.want, got)
-			assert.LessOrEqual(t, len(got), MaxSlugLen)
+			assert.LessOrEqual(t, len(got), maxSlugLen)
 			assert.True(t, ValidSlug(got), "invalid slug %q", got)
 		})
 	}
