@@ -31,7 +31,7 @@ type authzCase struct {
 	body       string // JSON body of create and update
 	status     int
 	// contains and notContains are checked against the response body. Every
-	// status adds its own defaults (see scenario), so most rows leave them empty.
+	// status adds its own defaults (see authzCase.scenario), so most rows leave them empty.
 	contains    []string
 	notContains []string
 	events      map[string]int
@@ -69,6 +69,28 @@ var ownerFields = map[string]string{
 	"enrollments": "user", "reviews": "user",
 }
 
+// fixtureOwners maps each owned fixture record to its owner's user id.
+var fixtureOwners = map[string]string{
+	testkit.PostPublished:       testkit.UserAuthor,
+	testkit.PostDraft:           testkit.UserAuthor,
+	testkit.PostScheduled:       testkit.UserAuthor,
+	testkit.PostArchived:        testkit.UserAuthor,
+	testkit.PostPublished2:      testkit.UserAuthor2,
+	testkit.CommentVisible:      testkit.UserStudent,
+	testkit.CommentHidden:       testkit.UserStudent,
+	testkit.CommentVisible2:     testkit.UserStudent2,
+	testkit.CommentReply:        testkit.UserStudent2,
+	testkit.CommentOther:        testkit.UserStudent2,
+	testkit.CoursePublished:     testkit.UserInstructor,
+	testkit.CourseDraft:         testkit.UserInstructor,
+	testkit.CoursePublished2:    testkit.UserInstr2,
+	testkit.EnrollmentStudent:   testkit.UserStudent,
+	testkit.EnrollmentCancelled: testkit.UserStudent2,
+	testkit.EnrollmentOther:     testkit.UserStudent2,
+	testkit.ReviewStudent:       testkit.UserStudent,
+	testkit.ReviewOther:         testkit.UserStudent2,
+}
+
 // superuserOwnerPicks is the owner a superuser names on create: it is not a users
 // record itself, so it must choose one (as in the dashboard).
 var superuserOwnerPicks = map[string]string{
@@ -76,7 +98,7 @@ var superuserOwnerPicks = map[string]string{
 	"enrollments": testkit.UserAuthor, "reviews": testkit.UserStudent,
 }
 
-// set is a shorthand for a set of identities.
+// idSet is a shorthand for a set of identities.
 func idSet(ids ...string) map[string]bool {
 	m := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -85,7 +107,7 @@ func idSet(ids ...string) map[string]bool {
 	return m
 }
 
-// grid expands one (collection, action, state) into a row per identity:
+// authzGrid expands one (collection, action, state) into a row per identity:
 // identities in allowed get ok, the rest get denied.
 func authzGrid(collection, action, state, target, body string, ok, denied int, allowed map[string]bool) []authzCase {
 	var rows []authzCase
@@ -99,7 +121,7 @@ func authzGrid(collection, action, state, target, body string, ok, denied int, a
 	return rows
 }
 
-// lists expands a list action: visible maps each identity to the fixture ids it
+// authzLists expands a list action: visible maps each identity to the fixture ids it
 // must see (an identity missing from visible sees nothing).
 func authzLists(collection, state string, visible map[string][]string) []authzCase {
 	var rows []authzCase
@@ -119,7 +141,7 @@ func authzLists(collection, state string, visible map[string][]string) []authzCa
 	return rows
 }
 
-// creates expands a create action. Successful creates must return the record
+// authzCreates expands a create action. Successful creates must return the record
 // with the server-set owner: the caller, or the user a superuser named.
 func authzCreates(collection, state, body string, allowed map[string]bool) []authzCase {
 	rows := authzGrid(collection, "create", state, "", body, http.StatusOK, http.StatusBadRequest, allowed)
@@ -184,12 +206,12 @@ func fieldErrorJSON(field, code string) string {
 	return fmt.Sprintf(`"%s":{"code":"%s"`, field, code)
 }
 
-// override replaces the expectation of one identity's row in rows.
+// authzOverride replaces the expectation of one identity's row in rows.
 func authzOverride(rows []authzCase, who string, status int, contains ...string) []authzCase {
 	for i := range rows {
 		if rows[i].identity == who {
 			rows[i].status = status
-			rows[i].contains = append(rows[i].contains, contains...)
+			rows[i].contains = contains
 		}
 	}
 	return rows
@@ -203,13 +225,15 @@ func someoneElse(who string) string {
 	return testkit.UserStudent
 }
 
+// Identity sets of the rules: anyone, anyone signed in (a superuser included),
+// the site's admins.
 var (
 	anyIdentity = idSet(testkit.Identities()...)
 	anyUser     = idSet(testkit.Student, testkit.Student2, testkit.Author, testkit.Author2, testkit.Instructor, testkit.Instr2, testkit.Admin, testkit.Superuser)
 	siteAdmins  = idSet(testkit.Admin, testkit.Superuser)
 )
 
-// with returns siteAdmins plus the given identities.
+// adminsAnd returns siteAdmins plus the given identities.
 func adminsAnd(ids ...string) map[string]bool {
 	return idSet(append(ids, testkit.Admin, testkit.Superuser)...)
 }
@@ -226,7 +250,7 @@ func authzMatrix() []authzCase {
 		other := someoneElse(who)
 		c := authzCase{collection: "users", action: "view", identity: who, state: "another's", target: other, status: http.StatusOK}
 		if who != testkit.Superuser {
-			// email stays hidden from others, siteAdmins included
+			// email stays hidden from others, admins included
 			c.notContains = []string{"@lectern.test"}
 		}
 		add(c)
@@ -278,14 +302,14 @@ func authzMatrix() []authzCase {
 			status: http.StatusBadRequest, after: nothingDeleted(testkit.UserInstructor)},
 	)
 
-	// --- topics: public read, siteAdmins write
+	// --- topics: public read, admins write
 	add(authzLists("topics", "", seenByAll("topics"))...)
 	add(authzGrid("topics", "view", "", testkit.TopicGo, "", http.StatusOK, http.StatusNotFound, anyIdentity)...)
 	add(guestCreatesRefused(authzGrid("topics", "create", "", "", `{"name":"Rust","description":"Systems"}`, http.StatusOK, http.StatusBadRequest, siteAdmins))...)
 	add(authzGrid("topics", "update", "", testkit.TopicGo, `{"description":"Gophers"}`, http.StatusOK, http.StatusNotFound, siteAdmins)...)
 	add(authzGrid("topics", "delete", "", testkit.TopicGo, "", http.StatusNoContent, http.StatusNotFound, siteAdmins)...)
 
-	// --- posts: published is public; the rest for the author and siteAdmins
+	// --- posts: published is public; the rest for the author and admins
 	authorsPosts := fixtureIDsOf["posts"]
 	add(authzLists("posts", "", map[string][]string{
 		testkit.Guest: {testkit.PostPublished, testkit.PostPublished2}, testkit.Student: {testkit.PostPublished, testkit.PostPublished2},
@@ -367,7 +391,7 @@ func authzMatrix() []authzCase {
 	add(guestCreatesRefused(authzCreates("courses", "", `{"title":"Go basics","durationDays":5}`, adminsAnd(testkit.Instructor, testkit.Instr2)))...)
 
 	// --- lessons: free previews of published courses are public; the rest for
-	// enrolled (not cancelled) students, the instructor and siteAdmins
+	// enrolled (not cancelled) students, the instructor and admins
 	add(authzLists("lessons", "", map[string][]string{
 		testkit.Guest: {testkit.LessonFree}, testkit.Student: {testkit.LessonFree, testkit.LessonPaid}, testkit.Student2: {testkit.LessonFree, testkit.LessonOther},
 		testkit.Author: {testkit.LessonFree}, testkit.Author2: {testkit.LessonFree}, testkit.Instructor: {testkit.LessonFree, testkit.LessonPaid, testkit.LessonDraft},
@@ -384,8 +408,8 @@ func authzMatrix() []authzCase {
 	add(authzGrid("lessons", "delete", "free", testkit.LessonFree, "", http.StatusNoContent, http.StatusNotFound, adminsAnd(testkit.Instructor))...)
 	add(authzGrid("lessons", "delete", "paid", testkit.LessonPaid, "", http.StatusNoContent, http.StatusNotFound, adminsAnd(testkit.Instructor))...)
 
-	// --- enrollments: the user, the course's instructor and siteAdmins read;
-	// the user or an admin updates; siteAdmins delete
+	// --- enrollments: the user, the course's instructor and admins read;
+	// the user or an admin updates; admins delete
 	add(authzLists("enrollments", "", map[string][]string{
 		testkit.Student: {testkit.EnrollmentStudent}, testkit.Student2: {testkit.EnrollmentCancelled, testkit.EnrollmentOther},
 		testkit.Instructor: {testkit.EnrollmentStudent, testkit.EnrollmentCancelled}, testkit.Instr2: {testkit.EnrollmentOther},
@@ -551,17 +575,26 @@ func (c authzCase) scenario() tests.ApiScenario {
 	name += c.collection
 	s := tests.ApiScenario{
 		Name:               name,
-		URL:                "/api/authzCollections/" + c.collection + "/records",
+		URL:                "/api/collections/" + c.collection + "/records",
 		Headers:            fixture.Headers(c.identity),
 		ExpectedStatus:     c.status,
 		ExpectedContent:    slices.Clone(c.contains),
 		NotExpectedContent: slices.Clone(c.notContains),
 		ExpectedEvents:     c.events,
 		TestAppFactory:     fixture.Factory,
-		AfterTestFunc:      c.after,
 	}
-	if c.before != nil {
-		s.BeforeTestFunc = func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) { c.before(t, app) }
+	before := 0 // records in the collection before the request
+	s.BeforeTestFunc = func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
+		if c.before != nil {
+			c.before(t, app)
+		}
+		before = countOf(t, app, c.collection, nil)
+	}
+	s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, res *http.Response) {
+		c.checkStored(t, app, before)
+		if c.after != nil {
+			c.after(t, app, res)
+		}
 	}
 	switch c.action {
 	case "list":
@@ -587,6 +620,19 @@ func (c authzCase) scenario() tests.ApiScenario {
 		if c.target != "" {
 			s.ExpectedContent = append(s.ExpectedContent, `"id":"`+c.target+`"`)
 		}
+		if owner := ownerFields[c.collection]; owner != "" && c.action == "update" {
+			// an update never moves a record to another owner
+			s.ExpectedContent = append(s.ExpectedContent, fmt.Sprintf(`"%s":"%s"`, owner, fixtureOwners[c.target]))
+		}
+		if c.action == "update" {
+			for k, v := range bodyFields(c.body) {
+				b, _ := json.Marshal(v)
+				s.ExpectedContent = append(s.ExpectedContent, fmt.Sprintf(`"%s":%s`, k, b))
+			}
+		}
+		if c.action == "create" {
+			s.ExpectedContent = append(s.ExpectedContent, `"collectionName":"`+c.collection+`"`)
+		}
 	case http.StatusNotFound:
 		s.ExpectedContent = append(s.ExpectedContent, `"status":404`, `"data":{}`)
 	case http.StatusForbidden:
@@ -599,38 +645,68 @@ func (c authzCase) scenario() tests.ApiScenario {
 			s.ExpectedContent = append(s.ExpectedContent, `"status":400`)
 		}
 	}
-	if c.action == "delete" && c.status != http.StatusNoContent && c.after == nil {
-		coll, id := c.collection, c.target
-		s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, _ *http.Response) {
-			_, err := app.FindRecordById(coll, id)
-			assert.NoError(t, err, "a refused delete must keep %s %s", coll, id)
-		}
-	}
-	if c.action == "update" && c.status != http.StatusOK && c.after == nil {
-		coll, id, body := c.collection, c.target, c.body
-		s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, _ *http.Response) {
-			notWrittenBy(t, app, coll, id, body)
-		}
-	}
 	return s
 }
 
-// notWrittenBy checks that none of body's fields were written to the record.
-func notWrittenBy(t testing.TB, app *tests.TestApp, collection, id, body string) {
+// checkStored checks the database after the request: a successful write is
+// stored, a refused one left no trace. before is the collection's record count
+// before the request.
+func (c authzCase) checkStored(t testing.TB, app *tests.TestApp, before int) {
 	t.Helper()
-	r, err := app.FindRecordById(collection, id)
-	require.NoError(t, err)
-	m := map[string]any{}
-	require.NoError(t, json.Unmarshal([]byte(body), &m))
-	for k, v := range m {
-		assert.NotEqual(t, fmt.Sprint(v), r.GetString(k), "a refused update wrote %s.%s", collection, k)
+	ok := c.status == http.StatusOK || c.status == http.StatusNoContent
+	switch c.action {
+	case "create":
+		want := before
+		if ok {
+			want++
+		}
+		assert.Equal(t, want, countOf(t, app, c.collection, nil), "%s records after the create", c.collection)
+	case "update":
+		r, err := app.FindRecordById(c.collection, c.target)
+		require.NoError(t, err)
+		for k, v := range bodyFields(c.body) {
+			if ok {
+				assert.Equal(t, fmt.Sprint(v), r.GetString(k), "stored %s.%s", c.collection, k)
+			} else {
+				assert.NotEqual(t, fmt.Sprint(v), r.GetString(k), "a refused update wrote %s.%s", c.collection, k)
+			}
+		}
+	case "delete":
+		_, err := app.FindRecordById(c.collection, c.target)
+		if ok {
+			assert.Error(t, err, "%s %s should be deleted", c.collection, c.target)
+		} else {
+			assert.NoError(t, err, "a refused delete must keep %s %s", c.collection, c.target)
+		}
 	}
 }
 
+func bodyFields(body string) map[string]any {
+	m := map[string]any{}
+	if body != "" {
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			panic(err)
+		}
+	}
+	return m
+}
+
+// TestAuthzMatrix runs the matrix, one parallel group per collection: every
+// scenario has its own clone of the fixture, so groups share nothing.
 func TestAuthzMatrix(t *testing.T) {
+	byCollection := map[string][]authzCase{}
 	for _, c := range authzMatrix() {
-		s := c.scenario()
-		s.Test(t)
+		byCollection[c.collection] = append(byCollection[c.collection], c)
+	}
+	for _, coll := range authzCollections {
+		rows := byCollection[coll]
+		t.Run(coll, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range rows {
+				s := c.scenario()
+				s.Test(t)
+			}
+		})
 	}
 }
 
