@@ -70,10 +70,14 @@ func registerComments(app core.App) {
 	app.OnRecordUpdate("comments").BindFunc(func(e *core.RecordEvent) error {
 		return inTx(e, func(tx core.App) error {
 			prepareComment(e.Record)
+			recount, err := changesStored(tx, e.Record, "status")
+			if err != nil {
+				return err
+			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if !changed(e.Record, "status") {
+			if !recount {
 				return nil
 			}
 			return touch(tx, "posts", e.Record.GetString("post"))

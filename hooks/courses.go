@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,11 +69,20 @@ func prepareCourse(app core.App, r *core.Record) error {
 	return assignSlug(app, r, "title", "course")
 }
 
-// HasAtMostTwoDecimals reports whether v is a whole number of cents, allowing
-// for binary floating point (99.95 is not exactly representable).
+// HasAtMostTwoDecimals reports whether v, written as the shortest decimal that
+// reads back as v (99.95, as the client sent it), has at most two digits after
+// the point. Counting digits rather than testing v*100 for a whole number keeps
+// large prices right: above about 10^8 the cents are no longer exact in binary
+// floating point and a tolerance misjudges them.
 func HasAtMostTwoDecimals(v float64) bool {
-	cents := v * 100
-	return math.Abs(cents-math.Round(cents)) < 1e-6
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return false
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if dot := strings.IndexByte(s, '.'); dot >= 0 {
+		return len(s)-dot-1 <= 2
+	}
+	return true
 }
 
 // RatingAvg is the mean rating rounded half-up to one decimal, 0 without

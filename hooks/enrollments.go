@@ -43,10 +43,14 @@ func registerEnrollments(app core.App) {
 			if err := applyProgress(tx, e.Record); err != nil {
 				return err
 			}
+			recount, err := changesStored(tx, e.Record, "status")
+			if err != nil {
+				return err
+			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if !changed(e.Record, "status") {
+			if !recount {
 				return nil
 			}
 			return touch(tx, "courses", e.Record.GetString("course"))

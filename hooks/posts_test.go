@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 	"github.com/stretchr/testify/assert"
@@ -35,6 +36,7 @@ func expectPostSlug(slug string) func(testing.TB, *tests.TestApp, *http.Response
 
 func TestPostSlugs(t *testing.T) {
 	author := fixture.Headers(testkit.Author)
+	longTitle := strings.Repeat("x", 90) // one word: its slug is cut to 80
 	savePost := func(title string) func(testing.TB, *tests.TestApp, *core.ServeEvent) {
 		return func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
 			newRecord(t, app, "posts", map[string]any{"title": title, "author": testkit.UserAuthor})
@@ -120,6 +122,26 @@ func TestPostSlugs(t *testing.T) {
 				assert.LessOrEqual(t, len(slug), 80)
 				assert.False(t, strings.HasSuffix(slug, "-"))
 				assert.True(t, strings.HasSuffix(slug, "lorem") || strings.HasSuffix(slug, "ipsum"), slug)
+			},
+		},
+		{
+			Name:    "author reusing a long title taken twice gets a free, suffixed slug of at most 80 characters",
+			Method:  http.MethodPost,
+			URL:     postsURL,
+			Body:    jsonBody(map[string]any{"title": longTitle}),
+			Headers: author,
+			BeforeTestFunc: func(t testing.TB, app *tests.TestApp, e *core.ServeEvent) {
+				savePost(longTitle)(t, app, e)
+				savePost(longTitle)(t, app, e)
+			},
+			ExpectedStatus: 200,
+			ExpectedContent: []string{
+				`"slug":"` + strings.Repeat("x", 78) + `-3"`,
+			},
+			AfterTestFunc: func(t testing.TB, app *tests.TestApp, _ *http.Response) {
+				var slugs []string
+				require.NoError(t, app.DB().Select("slug").From("posts").Where(dbx.HashExp{"title": longTitle}).OrderBy("slug").Column(&slugs))
+				assert.Equal(t, []string{strings.Repeat("x", 78) + "-2", strings.Repeat("x", 78) + "-3", strings.Repeat("x", 80)}, slugs)
 			},
 		},
 		{
@@ -284,12 +306,12 @@ func TestPostExcerptAndReadingTime(t *testing.T) {
 			ExpectedContent: []string{`"excerpt":"Hand written."`},
 		},
 		{
-			Name:            "author clearing the excerpt re-derives it from the body",
-			Method:          http.MethodPatch,
-			URL:             postsURL + "/" + testkit.PostPublished,
-			Body:            jsonBody(map[string]any{"excerpt": "", "body": "<p>New body text.</p>"}),
-			Headers:         author,
-			ExpectedStatus:  200,
+			Name:           "author clearing the excerpt re-derives it from the body",
+			Method:         http.MethodPatch,
+			URL:            postsURL + "/" + testkit.PostPublished,
+			Body:           jsonBody(map[string]any{"excerpt": "", "body": "<p>New body text.</p>"}),
+			Headers:        author,
+			ExpectedStatus: 200,
 			BeforeTestFunc: func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
 				updateRecord(t, app, "posts", testkit.PostPublished, map[string]any{"excerpt": "Hand written."})
 			},
@@ -299,12 +321,12 @@ func TestPostExcerptAndReadingTime(t *testing.T) {
 			},
 		},
 		{
-			Name:            "author clearing only the excerpt re-derives it from the stored body",
-			Method:          http.MethodPatch,
-			URL:             postsURL + "/" + testkit.PostPublished,
-			Body:            jsonBody(map[string]any{"excerpt": ""}),
-			Headers:         author,
-			ExpectedStatus:  200,
+			Name:           "author clearing only the excerpt re-derives it from the stored body",
+			Method:         http.MethodPatch,
+			URL:            postsURL + "/" + testkit.PostPublished,
+			Body:           jsonBody(map[string]any{"excerpt": ""}),
+			Headers:        author,
+			ExpectedStatus: 200,
 			BeforeTestFunc: func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
 				updateRecord(t, app, "posts", testkit.PostPublished, map[string]any{"excerpt": "Hand written."})
 			},

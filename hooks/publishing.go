@@ -30,9 +30,10 @@ func registerPublishingGuards(app core.App) {
 }
 
 // applyPublishing enforces the status/publishedAt workflow on every save: the
-// first publish stamps publishedAt (a re-publish keeps it), a schedule needs a
-// future publishedAt. The future check runs only when the schedule changes, so
-// touching a due item (a new review on a course) never fails.
+// first publish stamps publishedAt (a re-publish keeps it, so does a due
+// schedule), a schedule needs a future publishedAt. The future check runs only
+// when the schedule changes, so touching a due item (a new review on a
+// course) never fails.
 func applyPublishing(r *core.Record, now time.Time) error {
 	status := r.GetString("status")
 	if status == "" {
@@ -42,7 +43,9 @@ func applyPublishing(r *core.Record, now time.Time) error {
 	at := r.GetDateTime("publishedAt")
 	switch status {
 	case "published":
-		if at.IsZero() {
+		// A future date is a schedule that never ran (published early, or
+		// unscheduled and published later), not a first publish to keep.
+		if at.IsZero() || at.Time().After(now) {
 			r.Set("publishedAt", types.NowDateTime())
 		}
 	case "scheduled":

@@ -1,10 +1,12 @@
 package hooks_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 	"github.com/pocketbase/pocketbase/tools/types"
@@ -187,6 +189,33 @@ func TestPublishedAt(t *testing.T) {
 			},
 		},
 		{
+			Name:            "author publishing a scheduled post early gets publishedAt now, not the future date",
+			Method:          http.MethodPatch,
+			URL:             postsURL + "/" + testkit.PostScheduled,
+			Body:            jsonBody(map[string]any{"status": "published"}),
+			Headers:         author,
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"status":"published"`},
+			AfterTestFunc: func(t testing.TB, app *tests.TestApp, _ *http.Response) {
+				assertRecent(t, publishedAtOf("posts", testkit.PostScheduled)(t, app))
+			},
+		},
+		{
+			Name:    "author publishing a once-scheduled draft gets publishedAt now",
+			Method:  http.MethodPatch,
+			URL:     postsURL + "/" + testkit.PostScheduled,
+			Body:    jsonBody(map[string]any{"status": "published"}),
+			Headers: author,
+			BeforeTestFunc: func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
+				updateRecord(t, app, "posts", testkit.PostScheduled, map[string]any{"status": "draft"})
+			},
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"status":"published"`},
+			AfterTestFunc: func(t testing.TB, app *tests.TestApp, _ *http.Response) {
+				assertRecent(t, publishedAtOf("posts", testkit.PostScheduled)(t, app))
+			},
+		},
+		{
 			Name:            "author moving a scheduled post to next month keeps the new date",
 			Method:          http.MethodPatch,
 			URL:             postsURL + "/" + testkit.PostScheduled,
@@ -243,11 +272,20 @@ func TestPublishedAt(t *testing.T) {
 	})
 }
 
+// comeDue moves a scheduled record's publishedAt into the past, as the clock
+// passing it would (a client cannot schedule into the past), and returns it.
+func comeDue(t testing.TB, app core.App, collection, id string, ago time.Duration) string {
+	t.Helper()
+	at := dateIn(-ago)
+	_, err := app.DB().Update(collection, dbx.Params{"publishedAt": at}, dbx.HashExp{"id": id}).Execute()
+	require.NoError(t, err)
+	return at
+}
+
 func TestPublishDue(t *testing.T) {
 	app := fixture.NewApp(t)
 	defer app.Cleanup()
 
-	nextYear := findRecord(t, app, "posts", testkit.PostScheduled).GetDateTime("publishedAt")
 	farPost := newRecord(t, app, "posts", map[string]any{
 		"title": "Far future", "author": testkit.UserAuthor, "status": "scheduled", "publishedAt": dateIn(3 * 365 * 24 * time.Hour),
 	})
@@ -255,30 +293,31 @@ func TestPublishDue(t *testing.T) {
 		"title": "Scheduled course", "instructor": testkit.UserInstructor, "durationDays": 3,
 		"status": "scheduled", "publishedAt": dateIn(time.Hour),
 	})
-	courseAt := course.GetDateTime("publishedAt")
 
 	// nothing is due yet
 	n, err := hooks.PublishDue(app, time.Now())
 	require.NoError(t, err)
 	assert.Zero(t, n)
 
-	// two years on: the next-year post and the course are due, the far one is not
-	n, err = hooks.PublishDue(app, time.Now().Add(2*365*24*time.Hour))
+	// time passes for the fixture's post and the course, not for the far one
+	postAt := comeDue(t, app, "posts", testkit.PostScheduled, time.Minute)
+	courseAt := comeDue(t, app, "courses", course.Id, 2*time.Minute)
+	n, err = hooks.PublishDue(app, time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
 
 	post := findRecord(t, app, "posts", testkit.PostScheduled)
 	assert.Equal(t, "published", post.GetString("status"))
-	assert.Equal(t, nextYear.String(), post.GetDateTime("publishedAt").String(), "publishedAt kept")
+	assert.Equal(t, postAt, post.GetDateTime("publishedAt").String(), "publishedAt kept")
 
 	course = findRecord(t, app, "courses", course.Id)
 	assert.Equal(t, "published", course.GetString("status"))
-	assert.Equal(t, courseAt.String(), course.GetDateTime("publishedAt").String(), "publishedAt kept")
+	assert.Equal(t, courseAt, course.GetDateTime("publishedAt").String(), "publishedAt kept")
 
 	assert.Equal(t, "scheduled", findRecord(t, app, "posts", farPost.Id).GetString("status"))
 
 	// running again publishes nothing more
-	n, err = hooks.PublishDue(app, time.Now().Add(2*365*24*time.Hour))
+	n, err = hooks.PublishDue(app, time.Now())
 	require.NoError(t, err)
 	assert.Zero(t, n)
 }
@@ -290,7 +329,8 @@ func TestPublishDueMakesPostPublic(t *testing.T) {
 			Method: http.MethodGet,
 			URL:    postsURL + "/" + testkit.PostScheduled,
 			BeforeTestFunc: func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
-				n, err := hooks.PublishDue(app, time.Now().Add(2*365*24*time.Hour))
+				comeDue(t, app, "posts", testkit.PostScheduled, time.Second)
+				n, err := hooks.PublishDue(app, time.Now())
 				require.NoError(t, err)
 				require.Equal(t, 1, n)
 			},
@@ -347,4 +387,36 @@ func TestArchivedPostsLeavePublicLists(t *testing.T) {
 			ExpectedContent: []string{`"status":"archived"`},
 		},
 	})
+}
+
+func TestPublishDueSkipsWhatCannotBeSaved(t *testing.T) {
+	app := fixture.NewApp(t)
+	defer app.Cleanup()
+
+	// A due course that no longer validates (written around the hooks), due
+	// before the others: it must not hold them back.
+	broken := newRecord(t, app, "courses", map[string]any{
+		"title": "Broken course", "instructor": testkit.UserInstructor, "durationDays": 3,
+		"status": "scheduled", "publishedAt": dateIn(time.Hour),
+	})
+	comeDue(t, app, "courses", broken.Id, time.Hour)
+	_, err := app.DB().NewQuery("UPDATE courses SET durationDays = 0 WHERE id = {:id}").
+		Bind(dbx.Params{"id": broken.Id}).Execute()
+	require.NoError(t, err)
+	for i := range 3 {
+		c := newRecord(t, app, "courses", map[string]any{
+			"title": fmt.Sprintf("Fine course %d", i), "instructor": testkit.UserInstructor, "durationDays": 3,
+			"status": "scheduled", "publishedAt": dateIn(time.Hour),
+		})
+		comeDue(t, app, "courses", c.Id, time.Minute)
+	}
+	comeDue(t, app, "posts", testkit.PostScheduled, time.Minute)
+
+	n, err := hooks.PublishDue(app, time.Now())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), broken.Id)
+	assert.Equal(t, 4, n, "the post and the three fine courses")
+	assert.Equal(t, "published", findRecord(t, app, "posts", testkit.PostScheduled).GetString("status"))
+	assert.Equal(t, "scheduled", findRecord(t, app, "courses", broken.Id).GetString("status"))
+	assert.Zero(t, countRows(t, app, "courses", "status = 'scheduled' AND id != {:id}", dbx.Params{"id": broken.Id}))
 }

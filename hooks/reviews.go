@@ -26,10 +26,14 @@ func registerReviews(app core.App) {
 			if changed(e.Record, "body") {
 				e.Record.Set("body", text.PlainText(e.Record.GetString("body")))
 			}
+			recount, err := changesStored(tx, e.Record, "rating")
+			if err != nil {
+				return err
+			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if !changed(e.Record, "rating") {
+			if !recount {
 				return nil
 			}
 			return touch(tx, "courses", e.Record.GetString("course"))

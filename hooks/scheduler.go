@@ -1,6 +1,8 @@
 package hooks
 
 import (
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -47,24 +49,32 @@ func registerScheduler(app core.App) {
 // PublishDue flips every scheduled post and course whose publishedAt is not
 // after now to published, keeping publishedAt. Each flip is a normal save, so
 // realtime subscribers receive the update. It returns how many it published.
+// A record that fails to save is reported in the error and skipped: one bad
+// row must not hold back everything scheduled after it.
 func PublishDue(app core.App, now time.Time) (int, error) {
 	at, err := types.ParseDateTime(now)
 	if err != nil {
 		return 0, err
 	}
 	total := 0
+	var errs []error
 	for _, name := range publishable {
+		// Published rows leave the filter; failed ones stay and sort first, so
+		// the next page starts after them.
+		failed := 0
 		for {
 			due, err := app.FindRecordsByFilter(name,
 				`status = "scheduled" && publishedAt != "" && publishedAt <= {:now}`,
-				"publishedAt", 100, 0, dbx.Params{"now": at.String()})
+				"publishedAt,id", 100, failed, dbx.Params{"now": at.String()})
 			if err != nil {
-				return total, err
+				return total, errors.Join(append(errs, err)...)
 			}
 			for _, r := range due {
 				r.Set("status", "published")
 				if err := app.Save(r); err != nil {
-					return total, err
+					errs = append(errs, fmt.Errorf("publish %s %q: %w", name, r.Id, err))
+					failed++
+					continue
 				}
 				total++
 			}
@@ -73,5 +83,5 @@ func PublishDue(app core.App, now time.Time) (int, error) {
 			}
 		}
 	}
-	return total, nil
+	return total, errors.Join(errs...)
 }

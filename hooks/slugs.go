@@ -55,9 +55,10 @@ func freeSlug(app core.App, r *core.Record, base string) (string, error) {
 	candidate := base
 	for n := 2; taken[candidate]; n++ {
 		candidate = text.WithSuffix(base, n)
-		if len(candidate) < len(base) {
-			// WithSuffix trimmed the base to fit: the prefix query did not
-			// cover these, so check each one directly.
+		if !strings.HasPrefix(candidate, base+"-") {
+			// WithSuffix trimmed the base to fit (an 80-character base gives
+			// a 78-character one plus "-2"): the prefix query did not cover
+			// these, so check each one directly.
 			more, err := slugsLike(app, r, candidate, false)
 			if err != nil {
 				return "", err
