@@ -1,0 +1,245 @@
+package feeds_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"lectern/internal/feeds"
+	"lectern/internal/testkit"
+)
+
+// countRenders counts document bodies built until the test ends.
+func countRenders(t testing.TB) *int {
+	n := new(int)
+	t.Cleanup(feeds.OnRender(func(string) { *n++ }))
+	return n
+}
+
+func TestConditionalRequests(t *testing.T) {
+	docs := []struct {
+		url         string
+		contentType string
+		split       bool // lower the sitemap threshold so the page exists
+	}{
+		{"/feed.xml", feeds.ContentTypeRSS, false},
+		{"/atom.xml", feeds.ContentTypeAtom, false},
+		{"/feed.json", feeds.ContentTypeJSONFeed, false},
+		{"/topics/go/feed.xml", feeds.ContentTypeRSS, false},
+		{"/sitemap.xml", feeds.ContentTypeSitemap, false},
+		{"/sitemap-2.xml", feeds.ContentTypeSitemap, true},
+	}
+	var scenarios []tests.ApiScenario
+	for _, d := range docs {
+		scenarios = append(scenarios, tests.ApiScenario{
+			Name:               "guest repeating " + d.url + " with If-None-Match gets a 304 without a rebuild",
+			Method:             http.MethodGet,
+			URL:                d.url,
+			ExpectedStatus:     200,
+			NotExpectedContent: []string{"Draft thoughts"},
+			TestAppFactory:     newApp,
+			BeforeTestFunc: func(t testing.TB, app *tests.TestApp, e *core.ServeEvent) {
+				if d.split {
+					old := feeds.SitemapMaxURLs
+					feeds.SitemapMaxURLs = 2
+					t.Cleanup(func() { feeds.SitemapMaxURLs = old })
+				}
+			},
+			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
+				assert.Equal(t, d.contentType, res.Header.Get("Content-Type"))
+				etag := res.Header.Get("ETag")
+				require.Regexp(t, `^"[0-9a-f]{32}"$`, etag)
+				renders := countRenders(t)
+
+				for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
+					rec := get(t, app, d.url, map[string]string{"If-None-Match": inm})
+					assert.Equal(t, http.StatusNotModified, rec.Code, inm)
+					assert.Empty(t, rec.Body.Bytes(), inm)
+					assert.Equal(t, etag, rec.Header().Get("ETag"), inm)
+					assert.Equal(t, feeds.CacheControl, rec.Header().Get("Cache-Control"), inm)
+				}
+				assert.Equal(t, 0, *renders, "a 304 must not build the document")
+
+				// a stale tag gets the document, with the same (unchanged) ETag
+				rec := get(t, app, d.url, map[string]string{"If-None-Match": `"stale"`})
+				assert.Equal(t, http.StatusOK, rec.Code)
+				assert.Equal(t, etag, rec.Header().Get("ETag"))
+				assert.NotEmpty(t, rec.Body.Bytes())
+				assert.Equal(t, 1, *renders)
+			},
+		})
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+func TestETagChanges(t *testing.T) {
+	changes := []struct {
+		name   string
+		url    string
+		change func(t testing.TB, app core.App)
+		// shown/gone: text the new document must (not) contain
+		shown, gone string
+	}{
+		{
+			name: "a new post", url: "/feed.xml",
+			change: func(t testing.TB, app core.App) { newPost(t, app, map[string]any{"title": "Brand new"}) },
+			shown:  "Brand new",
+		},
+		{
+			name: "an edited post", url: "/atom.xml",
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "posts", testkit.PostPublished, map[string]any{"title": "Hello again"})
+			},
+			shown: "Hello again", gone: "Hello Lectern",
+		},
+		{
+			name: "an archived post", url: "/feed.json",
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "posts", testkit.PostPublished, map[string]any{"status": "archived"})
+			},
+			gone: "Hello Lectern",
+		},
+		{
+			name: "an unpublished post", url: "/topics/go/feed.xml",
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "posts", testkit.PostPublished, map[string]any{"status": "draft"})
+			},
+			gone: "Hello Lectern",
+		},
+		{
+			name: "a deleted post", url: "/feed.xml",
+			change: func(t testing.TB, app core.App) { deleteRecord(t, app, "posts", testkit.PostPublished2) },
+			gone:   "Second author post",
+		},
+		{
+			name: "a renamed author", url: "/feed.xml",
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "users", testkit.UserAuthor, map[string]any{"name": "Ada Lovelace"})
+			},
+			shown: "Ada Lovelace", gone: "Ada Author",
+		},
+		{
+			name: "a renamed topic", url: "/topics/go/feed.xml",
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "topics", testkit.TopicGo, map[string]any{"name": "Golang"})
+			},
+			shown: "Lectern: Golang",
+		},
+		{
+			name: "a new app URL", url: "/feed.xml",
+			change: func(t testing.TB, app core.App) {
+				s := app.Settings()
+				s.Meta.AppURL = "https://blog.example"
+				require.NoError(t, app.Save(s))
+			},
+			shown: "https://blog.example/posts/hello-lectern", gone: siteURL,
+		},
+		{
+			name: "a published course", url: "/sitemap.xml",
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "courses", testkit.CourseDraft, map[string]any{"status": "published"})
+			},
+			shown: "/courses/rust-in-depth",
+		},
+		{
+			name: "a deleted course", url: "/sitemap.xml",
+			change: func(t testing.TB, app core.App) {
+				// enrollments, reviews and lessons go with it (cascade)
+				deleteRecord(t, app, "courses", testkit.CoursePublished2)
+			},
+			gone: "/courses/kubernetes",
+		},
+	}
+	var scenarios []tests.ApiScenario
+	for _, c := range changes {
+		scenarios = append(scenarios, tests.ApiScenario{
+			Name:               c.url + " after " + c.name + " has a new ETag",
+			Method:             http.MethodGet,
+			URL:                c.url,
+			ExpectedStatus:     200,
+			NotExpectedContent: []string{"Draft thoughts"},
+			TestAppFactory:     newApp,
+			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
+				before := res.Header.Get("ETag")
+				require.NotEmpty(t, before)
+				c.change(t, app)
+				rec := get(t, app, c.url, map[string]string{"If-None-Match": before})
+				require.Equal(t, http.StatusOK, rec.Code, "the old ETag must not match after %s", c.name)
+				after := rec.Header().Get("ETag")
+				assert.NotEmpty(t, after)
+				assert.NotEqual(t, before, after)
+				if c.shown != "" {
+					assert.Contains(t, rec.Body.String(), c.shown)
+				}
+				if c.gone != "" {
+					assert.NotContains(t, rec.Body.String(), c.gone)
+				}
+				// and the new one is stable
+				again := get(t, app, c.url, map[string]string{"If-None-Match": after})
+				assert.Equal(t, http.StatusNotModified, again.Code)
+			},
+		})
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
+}
+
+func TestLastModified(t *testing.T) {
+	// Last-Modified is withheld within the second it names; move the clock.
+	var offset time.Duration
+	clock := func() time.Time { return time.Now().Add(offset) }
+
+	s := tests.ApiScenario{
+		Name:               "Last-Modified is honest across a deletion and answers If-Modified-Since",
+		Method:             http.MethodGet,
+		URL:                "/feed.xml",
+		ExpectedStatus:     200,
+		NotExpectedContent: []string{"Draft thoughts"},
+		TestAppFactory: func(t testing.TB) *tests.TestApp {
+			t.Cleanup(feeds.SetNow(clock))
+			offset = 0
+			return newApp(t)
+		},
+		BeforeTestFunc: func(t testing.TB, app *tests.TestApp, e *core.ServeEvent) {
+			offset = 2 * time.Second
+		},
+		AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
+			lm := res.Header.Get("Last-Modified")
+			require.NotEmpty(t, lm, "a settled Last-Modified is sent")
+			lmTime, err := http.ParseTime(lm)
+			require.NoError(t, err)
+
+			// If-Modified-Since alone
+			rec := get(t, app, "/feed.xml", map[string]string{"If-Modified-Since": lm})
+			assert.Equal(t, http.StatusNotModified, rec.Code)
+			rec = get(t, app, "/feed.xml", map[string]string{"If-Modified-Since": lmTime.Add(-time.Hour).Format(http.TimeFormat)})
+			assert.Equal(t, http.StatusOK, rec.Code)
+			// If-None-Match wins over If-Modified-Since
+			rec = get(t, app, "/feed.xml", map[string]string{"If-Modified-Since": lm, "If-None-Match": `"stale"`})
+			assert.Equal(t, http.StatusOK, rec.Code)
+
+			// A deletion leaves every remaining row's updated as it was; the
+			// date must still move.
+			deleteRecord(t, app, "posts", testkit.PostPublished2)
+			rec = get(t, app, "/feed.xml", map[string]string{"If-Modified-Since": lm})
+			assert.Equal(t, http.StatusOK, rec.Code)
+
+			offset = 4 * time.Second
+			rec = get(t, app, "/feed.xml", map[string]string{"If-Modified-Since": lm})
+			assert.Equal(t, http.StatusOK, rec.Code)
+			lm2, err := http.ParseTime(rec.Header().Get("Last-Modified"))
+			require.NoError(t, err)
+			assert.True(t, lm2.After(lmTime), "Last-Modified %v must move past %v after a deletion", lm2, lmTime)
+			assert.NotContains(t, rec.Body.String(), "Second author post")
+		},
+	}
+	s.Test(t)
+}
