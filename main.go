@@ -15,6 +15,8 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"lectern/hooks"
+	"lectern/internal/feeds"
+	"lectern/internal/seed"
 	_ "lectern/migrations"
 )
 
@@ -33,7 +35,9 @@ func main() {
 	})
 
 	hooks.Register(app)
-	// SEED
+	feeds.Register(app)
+	app.RootCmd.AddCommand(seed.NewCommand(app))
+	app.RootCmd.AddCommand(hooks.NewCheckCountersCommand(app))
 
 	public, err := fs.Sub(publicFiles, "pb_public")
 	if err != nil {

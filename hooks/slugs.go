@@ -72,12 +72,15 @@ func freeSlug(app core.App, r *core.Record, base string) (string, error) {
 }
 
 // slugsLike returns the slugs of other records equal to s (and, with prefix,
-// starting with "s-"). Slugs hold only [a-z0-9-], so LIKE needs no escaping.
+// starting with "s-"). Slugs hold only [a-z0-9-], and '.' sorts right after
+// '-' and before every digit and letter, so [s, s+".") is exactly s and its
+// "s-…" extensions: a range the unique slug index answers, where a LIKE would
+// scan the whole table (and every body in it) on each insert.
 func slugsLike(app core.App, r *core.Record, s string, prefix bool) (map[string]bool, error) {
 	q := app.DB().Select("slug").From(r.Collection().Name).
 		AndWhere(dbx.NewExp("id != {:id}", dbx.Params{"id": r.Id}))
 	if prefix {
-		q.AndWhere(dbx.Or(dbx.HashExp{"slug": s}, dbx.NewExp("slug LIKE {:p}", dbx.Params{"p": s + "-%"})))
+		q.AndWhere(dbx.NewExp("slug >= {:lo} AND slug < {:hi}", dbx.Params{"lo": s, "hi": s + "."}))
 	} else {
 		q.AndWhere(dbx.HashExp{"slug": s})
 	}

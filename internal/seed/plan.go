@@ -235,6 +235,7 @@ func (pl *planner) planUsers() {
 		for range counts[role] - 1 {
 			first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
 			email := fmt.Sprintf("%s.%s.%d@example.com", slugish(first), slugish(last), len(pl.users)+1)
+			// Staff accounts predate every planned post and course (≤ 754 days old).
 			created := between(r, pl.base.Add(-1000*day), pl.base.Add(-760*day), 1)
 			if role == "student" {
 				created = between(r, pl.base.Add(-1000*day), pl.base.Add(-2*day), 0.7)
@@ -268,12 +269,13 @@ func (pl *planner) topicsFor(r *rand.Rand, primary int) []string {
 	return ids
 }
 
-// uniqueTitle makes a series out of repeated titles ("…, part 2") so that ten
-// thousand generated posts still read like distinct articles.
-func uniqueTitle(used map[string]int, title, sep string) string {
+// uniqueTitle makes a series out of repeated titles ("… (part 2)") so that
+// ten thousand generated posts still read like distinct articles. format
+// takes the title and the repeat number.
+func uniqueTitle(used map[string]int, title, format string) string {
 	used[title]++
 	if n := used[title]; n > 1 {
-		return fmt.Sprintf("%s%s%d", title, sep, n)
+		return fmt.Sprintf(format, title, n)
 	}
 	return title
 }
@@ -311,7 +313,7 @@ func (pl *planner) planPosts() {
 		topic := topicWeights.pick(r)
 		w := writer{r: r, topic: &topicSpecs[topic]}
 		vars := w.vars()
-		title := uniqueTitle(used, upperFirst(w.fill(titleTemplates[r.IntN(len(titleTemplates))], vars)), ", part ")
+		title := uniqueTitle(used, upperFirst(w.fill(titleTemplates[r.IntN(len(titleTemplates))], vars)), "%s (part %d)")
 
 		data := map[string]any{
 			"title":  title,
@@ -326,7 +328,7 @@ func (pl *planner) planPosts() {
 			publishedAt = between(r, pl.base.Add(-730*day), pl.base, 0.6)
 			created = publishedAt.Add(-time.Duration(r.IntN(14*24*3600)) * time.Second)
 		case "archived":
-			publishedAt = between(r, pl.base.Add(-1000*day), pl.base.Add(-365*day), 1)
+			publishedAt = between(r, pl.base.Add(-740*day), pl.base.Add(-365*day), 1)
 			created = publishedAt.Add(-time.Duration(r.IntN(14*24*3600)) * time.Second)
 		case "scheduled":
 			publishedAt = between(r, pl.base.Add(day), pl.base.Add(45*day), 1)
@@ -374,7 +376,7 @@ func (pl *planner) planCourses() {
 		spec := &topicSpecs[topic]
 		w := writer{r: r, topic: spec}
 		vars := w.vars()
-		title := uniqueTitle(used, spec.courses[(i/len(order))%len(spec.courses)], ", cohort ")
+		title := uniqueTitle(used, spec.courses[(i/len(order))%len(spec.courses)], "%s, cohort %d")
 		days := durations[r.IntN(len(durations))]
 		mode := []string{"online", "online", "online", "hybrid", "hybrid", "onsite"}[r.IntN(6)]
 		currency := "USD"
@@ -403,7 +405,7 @@ func (pl *planner) planCourses() {
 			publishedAt = between(r, pl.base.Add(-700*day), pl.base.Add(-30*day), 1)
 			created = publishedAt.Add(-time.Duration(1+r.IntN(30)) * day)
 		case "archived":
-			publishedAt = between(r, pl.base.Add(-1000*day), pl.base.Add(-400*day), 1)
+			publishedAt = between(r, pl.base.Add(-720*day), pl.base.Add(-400*day), 1)
 			created = publishedAt.Add(-time.Duration(1+r.IntN(30)) * day)
 		case "scheduled":
 			publishedAt = between(r, pl.base.Add(7*day), pl.base.Add(60*day), 1)
@@ -421,7 +423,12 @@ func (pl *planner) planCourses() {
 		// Lessons: 3–12, positions 1..n, the first one or two free previews.
 		n := 3 + r.IntN(10)
 		free := 1 + r.IntN(2)
-		course := planCourse{id: id, topic: topic, publishedAt: publishedAt, quality: 3.4 + 1.5*r.Float64()}
+		// Most courses are good; one in ten is mediocre.
+		quality := 4.1 + 0.9*r.Float64()
+		if r.IntN(10) == 0 {
+			quality = 2.8 + r.Float64()
+		}
+		course := planCourse{id: id, topic: topic, publishedAt: publishedAt, quality: quality}
 		for pos := 1; pos <= n; pos++ {
 			lv := w.vars()
 			lt := upperFirst(w.fill(lessonTemplates[r.IntN(len(lessonTemplates))], lv))
@@ -639,7 +646,7 @@ func (pl *planner) planReviews() {
 	for _, ei := range eligible[:want] {
 		e := pl.enrollments[ei]
 		c := &pl.courses[e.course]
-		rating := int(math.Round(c.quality + r.NormFloat64()*0.8))
+		rating := int(math.Round(c.quality + r.NormFloat64()*0.6))
 		rating = max(1, min(5, rating))
 		w := writer{r: r, topic: &topicSpecs[c.topic]}
 		body := ""

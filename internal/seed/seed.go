@@ -142,7 +142,7 @@ func write(app core.App, s stage, batch int, passwordHash string, bar *progress)
 				if collection.IsAuth() {
 					// One bcrypt hash for everyone: hashing per user would
 					// take longer than the rest of the seed.
-					r.SetRaw("password", passwordHash)
+					r.SetRaw(core.FieldNamePassword, &core.PasswordFieldValue{Hash: passwordHash})
 				}
 				if err := tx.Save(r); err != nil {
 					return fmt.Errorf("save %s %s: %w", s.collection, it.id, err)

@@ -77,7 +77,7 @@ func (w writer) postBody(vars map[string]string) string {
 	var b strings.Builder
 	p := func(s string) { b.WriteString("<p>" + html.EscapeString(s) + "</p>\n") }
 
-	p(w.sentences(3+w.r.IntN(3), vars))
+	p(w.sentences(4+w.r.IntN(3), vars)) // long enough to fill the derived excerpt
 	sections := 3 + w.r.IntN(3)
 	for _, i := range w.r.Perm(len(headingTemplates))[:sections] {
 		sv := vars

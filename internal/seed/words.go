@@ -179,7 +179,7 @@ var titleTemplates = []string{
 	"{c}, explained",
 	"Getting started with {c}",
 	"Ten things I wish I knew about {c}",
-	"Why {c} matters more than you think",
+	"Why you should care about {c}",
 	"{c} vs {c2}: choosing the right tool",
 	"Lessons learned from adopting {c}",
 	"The hidden cost of {c}",
@@ -198,7 +198,7 @@ var titleTemplates = []string{
 }
 
 var headingTemplates = []string{
-	"Why {c} matters", "The problem", "A first example", "How {c} works under the hood",
+	"Why bother with {c}", "The problem", "A first example", "{c} under the hood",
 	"Common pitfalls", "Putting {c} into production", "Measuring the impact", "When not to use {c}",
 	"{c} and {c2} together", "Testing it", "What we learned", "The trade-offs", "A closer look at {c2}",
 	"Setting things up", "Going further",
@@ -208,7 +208,7 @@ var sentenceTemplates = []string{
 	"Most teams meet {c} long before they really understand it.",
 	"The first time we leaned on {c} in production, our p99 latency dropped by {n}%.",
 	"It is tempting to reach for {c2} instead, but the trade-offs are different.",
-	"In {t}, {c} is less magic than it looks: a handful of rules explain almost everything.",
+	"In {t}, there is less magic in {c} than it seems: a handful of rules explain almost everything.",
 	"The documentation covers the happy path; the interesting part is what happens under load.",
 	"Notice how little code this takes once the pieces are in place.",
 	"The trick is to keep {c} at the edges of the system and the core boring.",
@@ -223,18 +223,18 @@ var sentenceTemplates = []string{
 	"The good news is that {t} gives you solid building blocks for this.",
 	"Benchmarks on a laptop rarely match production, so test with realistic data.",
 	"After {n} iterations, the design settled into something the whole team could reason about.",
-	"Keep an eye on memory usage when {c} meets large inputs.",
+	"Keep an eye on memory usage when you combine {c} with large inputs.",
 	"The naive approach works until roughly {n} thousand requests per minute.",
 	"Pair {c} with good logging and most incidents become short.",
 	"Newer colleagues often ask why we bother; the answer is maintenance cost.",
-	"Every abstraction leaks eventually, and {c} is no exception.",
+	"Every abstraction leaks eventually, {c} included.",
 	"Write the test first and the shape of the API tends to follow.",
 	"The documentation for {c2} has improved a lot in the last few releases.",
 	"We rolled the change out behind a feature flag to {n}% of traffic first.",
 	"That is fine for a prototype, but it will hurt once the data grows.",
 	"It took us {n} weeks to untangle the first version.",
 	"Small, boring steps beat one heroic rewrite every time.",
-	"This is also where {c2} starts to pay for itself.",
+	"This is also where the time spent on {c2} pays for itself.",
 	"You can get surprisingly far with the defaults.",
 	"The failure modes are more interesting than the success path.",
 }
@@ -257,7 +257,7 @@ var tipTemplates = []string{
 var quoteTemplates = []string{
 	"Make it work, make it right, make it fast, in that order.",
 	"The best code is the code you never had to write.",
-	"Simple is not the same as easy, and {c} proves it.",
+	"Simple is not the same as easy, and working with {c} proves it.",
 	"If it hurts, do it more often.",
 }
 
@@ -266,7 +266,7 @@ var commentTemplates = []string{
 	"This finally made {c} click for me.",
 	"We hit exactly this problem with {c} last month.",
 	"Have you tried {c2} for this? Curious how it compares.",
-	"I'd add that {c} behaves differently on older {t} versions.",
+	"I'd add that older {t} versions handle {c} a little differently.",
 	"Bookmarked. The part about {c2} was especially useful.",
 	"Not sure I agree with the benchmark section; the sample seems small.",
 	"Could you share the full example somewhere?",
