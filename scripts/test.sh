@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Every test suite, in the order CI runs them (`make test` calls this):
+#   1. go vet ./...
+#   2. go test ./...
+#   3. go build → ./lectern (the binary the end-to-end suites start)
+#   4. e2e: the SDK suite (e2e/sdk) and the browser suite (e2e/browser), run by
+#      Node's own test runner against the real binary.
+#
+# Usage: scripts/test.sh [all|go|e2e]   (default all; `make test-e2e` is "e2e")
+#
+# On a fresh machine it installs what the e2e suites need:
+#   - the npm packages pinned in e2e/package-lock.json (`npm ci`, only when
+#     e2e/node_modules is missing or the lockfile/package.json changed);
+#   - Debian's Chromium at /usr/bin/chromium for the browser suite
+#     (`apt-get update && apt-get install -y chromium`, when missing and root).
+# Nothing downloads a browser of its own: playwright-core drives Debian's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
+# belt and braces: playwright-core never downloads, keep it that way
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+what=${1:-all}
+case "$what" in
+all | go | e2e) ;;
+*)
+	echo "usage: $0 [all|go|e2e]" >&2
+	exit 2
+	;;
+esac
+
+timings=()
+now() { date +%s.%N; }
+# step NAME CMD... runs CMD and records how long it took.
+step() {
+	local name=$1
+	shift
+	echo
+	echo "==> $name"
+	local t0 rc=0 dt
+	t0=$(now)
+	"$@" || rc=$?
+	dt=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+	timings+=("$(printf '%-28s %7ss%s' "$name" "$dt" "$( ((rc)) && echo "  FAILED (exit $rc)")")")
+	echo "<== $name: ${dt}s$( ((rc)) && echo ", FAILED (exit $rc)")"
+	return "$rc"
+}
+report() {
+	local rc=$?
+	if ((${#timings[@]})); then
+		echo
+		echo "Timings:"
+		printf '  %s\n' "${timings[@]}"
+	fi
+	if ((rc != 0)); then echo "scripts/test.sh: FAILED (exit $rc)" >&2; fi
+}
+trap report EXIT
+
+# --- Go ----------------------------------------------------------------------
+
+if [[ $what == all || $what == go ]]; then
+	step "go vet" go vet ./...
+	step "go test" go test ./...
+fi
+[[ $what == go ]] && exit 0
+
+step "build ./lectern" make --no-print-directory build
+
+# --- e2e prerequisites ---------------------------------------------------------
+
+ensure_chromium() {
+	local bin=${CHROMIUM_PATH:-/usr/bin/chromium}
+	if [[ -x $bin ]]; then
+		echo "chromium: $("$bin" --version 2>/dev/null || echo "$bin")"
+		return
+	fi
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		echo "chromium: $bin missing, installing Debian's chromium (apt-get install -y chromium)"
+		if DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium && [[ -x $bin ]]; then
+			echo "chromium: installed $("$bin" --version 2>/dev/null || true)"
+			return
+		fi
+		export LECTERN_E2E_NO_CHROMIUM="apt-get install -y chromium did not provide $bin (see above)"
+	elif [[ $(id -u) != 0 ]]; then
+		export LECTERN_E2E_NO_CHROMIUM="$bin is missing and this is not root: run 'sudo apt-get update && sudo apt-get install -y chromium' (or set CHROMIUM_PATH)"
+	else
+		export LECTERN_E2E_NO_CHROMIUM="$bin is missing and apt-get is not available: install Chromium (or set CHROMIUM_PATH)"
+	fi
+	echo
+	echo "!! chromium: NOT AVAILABLE — the browser tests will be skipped."
+	echo "!! why: $LECTERN_E2E_NO_CHROMIUM"
+	echo
+}
+
+ensure_node_modules() {
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		echo "node and npm are needed for the e2e suites (Node >= 20): install Node.js" >&2
+		return 1
+	fi
+	echo "node $(node --version), npm $(npm --version)"
+	local stamp=e2e/node_modules/.lectern-lock.sha256
+	local want
+	want=$(cat e2e/package.json e2e/package-lock.json | sha256sum | cut -d' ' -f1) || return 1
+	if [[ -d e2e/node_modules && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+		echo "e2e/node_modules: up to date with package-lock.json"
+		return
+	fi
+	echo "e2e/node_modules: missing or out of date, running npm ci"
+	# (explicit "|| return": set -e does not apply inside a function run by step)
+	(cd e2e && npm ci --no-audit --no-fund) || return 1
+	echo "$want" >"$stamp"
+}
+
+step "e2e: npm deps" ensure_node_modules
+step "e2e: chromium" ensure_chromium
+
+# --- e2e suites ----------------------------------------------------------------
+
+export LECTERN_BIN="$root/lectern"
+if [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]]; then export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}; fi
+step "e2e: npm test" bash -c 'cd e2e && npm test --silent'
