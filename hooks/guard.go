@@ -126,7 +126,12 @@ func typeMismatch(field core.Field, v any) string {
 			if f.IsMultiple() {
 				return ""
 			}
-		case *core.RelationField, *core.FileField, *core.JSONField:
+		case *core.RelationField:
+			// a one-element list for a single relation loses nothing; a longer one would
+			if f.IsMultiple() || len(v.([]any)) <= 1 {
+				return ""
+			}
+		case *core.FileField, *core.JSONField:
 			return ""
 		}
 		return "Must be a " + fieldKind(field) + ", not an array."
