@@ -15,6 +15,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"lectern/hooks"
+	"lectern/internal/apidocs"
 	"lectern/internal/feeds"
 	"lectern/internal/seed"
 	_ "lectern/migrations"
@@ -35,6 +36,8 @@ func main() {
 	})
 
 	hooks.Register(app)
+	apidocs.Register(app)
+	app.RootCmd.AddCommand(apidocs.NewTypesCommand(app))
 	feeds.Register(app)
 	app.RootCmd.AddCommand(seed.NewCommand(app))
 	app.RootCmd.AddCommand(hooks.NewCheckCountersCommand(app))

@@ -4,7 +4,9 @@
 #   2. go test ./...
 #   3. go build → ./lectern (the binary the end-to-end suites start)
 #   4. e2e: the SDK suite (e2e/sdk) and the browser suite (e2e/browser), run by
-#      Node's own test runner against the real binary.
+#      Node's own test runner against the real binary;
+#   5. types: `tsc --noEmit` over e2e/types/good.ts (must pass) and bad.ts (must fail)
+#      with the types `lectern types` generates.
 #
 # Usage: scripts/test.sh [all|go|e2e]   (default all; `make test-e2e` is "e2e")
 #
@@ -93,26 +95,30 @@ ensure_chromium() {
 	echo
 }
 
+# ensure_node_modules DIR: `npm ci` in DIR when its node_modules is missing or
+# its package.json/lockfile changed since the last install.
 ensure_node_modules() {
+	local dir=$1
 	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 		echo "node and npm are needed for the e2e suites (Node >= 20): install Node.js" >&2
 		return 1
 	fi
 	echo "node $(node --version), npm $(npm --version)"
-	local stamp=e2e/node_modules/.lectern-lock.sha256
+	local stamp=$dir/node_modules/.lectern-lock.sha256
 	local want
-	want=$(cat e2e/package.json e2e/package-lock.json | sha256sum | cut -d' ' -f1) || return 1
-	if [[ -d e2e/node_modules && -f $stamp && $(cat "$stamp") == "$want" ]]; then
-		echo "e2e/node_modules: up to date with package-lock.json"
+	want=$(cat "$dir/package.json" "$dir/package-lock.json" | sha256sum | cut -d' ' -f1) || return 1
+	if [[ -d $dir/node_modules && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+		echo "$dir/node_modules: up to date with package-lock.json"
 		return
 	fi
-	echo "e2e/node_modules: missing or out of date, running npm ci"
+	echo "$dir/node_modules: missing or out of date, running npm ci"
 	# (explicit "|| return": set -e does not apply inside a function run by step)
-	(cd e2e && npm ci --no-audit --no-fund) || return 1
+	(cd "$dir" && npm ci --no-audit --no-fund) || return 1
 	echo "$want" >"$stamp"
 }
 
-step "e2e: npm deps" ensure_node_modules
+step "e2e: npm deps" ensure_node_modules e2e
+step "types: npm deps" ensure_node_modules e2e/types
 step "e2e: chromium" ensure_chromium
 
 # --- e2e suites ----------------------------------------------------------------
@@ -120,3 +126,5 @@ step "e2e: chromium" ensure_chromium
 export LECTERN_BIN="$root/lectern"
 if [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]]; then export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}; fi
 step "e2e: npm test" bash -c 'cd e2e && npm test --silent'
+# the generated TypeScript types must accept correct SDK usage and reject wrong lines
+step "types: tsc check" bash -c 'cd e2e/types && node check.mjs "$LECTERN_BIN"'

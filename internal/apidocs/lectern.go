@@ -1,0 +1,171 @@
+package apidocs
+
+import (
+	"net/http"
+	"slices"
+)
+
+// Lectern's own routes, described statically: they are not generated from
+// the schema. Each is documented only while the server routes it (checked
+// with Options.HasRoute), so the reference never lists an endpoint that
+// answers 404.
+
+// Paths of the routes this package serves.
+const (
+	PathOpenAPI = "/api/openapi.json"
+	PathDocs    = "/api/docs"
+	PathTypes   = "/api/types.d.ts"
+)
+
+type lecternRoute struct {
+	method, path string
+	add          func(b *openAPIBuilder)
+}
+
+var lecternRoutes = []lecternRoute{
+	{http.MethodGet, "/api/search", (*openAPIBuilder).search},
+	{http.MethodGet, "/feed.xml", feed("/feed.xml", "feeds_rss", "RSS 2.0 feed of the latest published posts", "application/rss+xml")},
+	{http.MethodGet, "/atom.xml", feed("/atom.xml", "feeds_atom", "Atom 1.0 feed of the latest published posts", "application/atom+xml")},
+	{http.MethodGet, "/feed.json", feed("/feed.json", "feeds_json", "JSON Feed 1.1 of the latest published posts", "application/feed+json")},
+	{http.MethodGet, "/topics/{slug}/feed.xml", feed("/topics/{slug}/feed.xml", "feeds_topic", "RSS 2.0 feed of one topic's published posts", "application/rss+xml")},
+	{http.MethodGet, "/sitemap.xml", feed("/sitemap.xml", "feeds_sitemap", "Sitemap of the home page, published posts and published courses", "application/xml")},
+	{http.MethodGet, PathOpenAPI, (*openAPIBuilder).selfOpenAPI},
+	{http.MethodGet, PathDocs, (*openAPIBuilder).selfDocs},
+	{http.MethodGet, PathTypes, (*openAPIBuilder).selfTypes},
+}
+
+// lecternRoutes documents the routed ones among Lectern's routes of the given tags.
+func (b *openAPIBuilder) lecternRoutes(tags ...string) {
+	tagged := map[string]bool{}
+	for _, r := range lecternRoutes {
+		tag := "feeds"
+		switch r.path {
+		case "/api/search":
+			tag = "search"
+		case PathOpenAPI, PathDocs, PathTypes:
+			tag = "reference"
+		}
+		if !slices.Contains(tags, tag) || !b.opts.HasRoute(r.method, r.path) {
+			continue
+		}
+		if !tagged[tag] {
+			tagged[tag] = true
+			switch tag {
+			case "search":
+				b.addTag(tag, "Lectern's full-text search over posts, courses and lessons.")
+			case "feeds":
+				b.addTag(tag, "Lectern's syndication feeds and sitemap (outside /api, for feed readers and crawlers).")
+			case "reference":
+				b.addTag(tag, "This reference: the OpenAPI document, its docs page and the JS SDK types.")
+			}
+		}
+		r.add(b)
+	}
+}
+
+func (b *openAPIBuilder) search() {
+	// the record of a match is a record of the collection named by type
+	var records []any
+	for _, name := range []string{"posts", "courses", "lessons"} {
+		if c := b.m.byName(name); c != nil {
+			records = append(records, o("$ref", "#/components/schemas/"+typeName(name)+"Record"))
+		}
+	}
+	record := o("type", "object")
+	if len(records) > 0 {
+		record = o("oneOf", records)
+	}
+	record.set("description", "The matched record, as GET /api/collections/{type}/records/{id} would return it to the caller.")
+	counts := func(desc string) *obj {
+		return o("type", "object", "description", desc, "additionalProperties", o("type", "integer"))
+	}
+	b.schemas.set("SearchResult", o(
+		"type", "object",
+		"required", []any{"page", "perPage", "totalItems", "totalPages", "items", "facets"},
+		"properties", o(
+			"page", o("type", "integer"),
+			"perPage", o("type", "integer"),
+			"totalItems", o("type", "integer"),
+			"totalPages", o("type", "integer"),
+			"items", o("type", "array", "items", o(
+				"type", "object",
+				"required", []any{"type", "id", "score", "snippet", "record"},
+				"properties", o(
+					"type", o("type", "string", "enum", []any{"posts", "courses", "lessons"}, "description", "The collection of the match."),
+					"id", o("type", "string", "description", "The record id."),
+					"score", o("type", "number", "description", "Relevance: higher is better."),
+					"snippet", o("type", "string", "description", "Text around the match, HTML-escaped, with the matched words in <mark>…</mark> (the only tags)."),
+					"record", record,
+				),
+			)),
+			"facets", o(
+				"type", "object",
+				"description", "Counts of the matches by value, for filter chips.",
+				"properties", o(
+					"type", counts("Matches per collection."),
+					"mode", counts("Course matches per mode."),
+					"level", counts("Course matches per level."),
+					"minRating", counts("Course matches rated at least 1, 2, 3, 4 and 4.5."),
+				),
+			),
+			"correctedQuery", o("type", "string", "description", "Present when the query had a likely typo and the results are for this spelling."),
+		),
+	))
+	p := newOp(http.MethodGet, "/api/search", "search", "search", "Search posts, courses and lessons").
+		describe("**Who may call it:** anyone. Results follow the collections' view rules: a caller never finds a record it could not view.",
+			"Ranked full-text search that tolerates typos. The course filters (mode, level, minRating) restrict the results to courses.")
+	p.o.set("parameters", []any{
+		o("name", "q", "in", "query", "required", true, "description", "The words to find.", "schema", o("type", "string", "minLength", 1)),
+		o("name", "type", "in", "query", "description", "Only matches of this collection.", "schema", o("type", "string", "enum", []any{"posts", "courses", "lessons"})),
+		o("name", "page", "in", "query", "schema", o("type", "integer", "minimum", 1, "maximum", 500, "default", 1)),
+		o("name", "perPage", "in", "query", "description", "Above 100 it is clamped to 100.", "schema", o("type", "integer", "minimum", 1, "maximum", 100, "default", 20)),
+		o("name", "mode", "in", "query", "description", "Courses only.", "schema", o("type", "string", "enum", []any{"online", "onsite", "hybrid"})),
+		o("name", "level", "in", "query", "description", "Courses only.", "schema", o("type", "string", "enum", []any{"beginner", "intermediate", "advanced"})),
+		o("name", "minRating", "in", "query", "description", "Courses only: at least this ratingAvg.", "schema", o("type", "number", "minimum", 0, "maximum", 5)),
+	})
+	p.answer(200, jsonAnswer("A page of matches.", o("$ref", "#/components/schemas/SearchResult")))
+	p.answer(400, errorResponse("An invalid parameter, named in data: a blank or unusable q, an unknown type, a course filter with another type, a page or perPage out of range."))
+	p.answer(429, tooManyRequests())
+	b.add(p)
+}
+
+func feed(path, id, summary, contentType string) func(b *openAPIBuilder) {
+	return func(b *openAPIBuilder) {
+		p := newOp(http.MethodGet, path, id, "feeds", summary).
+			describe("**Who may call it:** anyone. Only published content is listed, whoever asks (the caller's auth is ignored).",
+				"Links are absolute, built from Settings → Application URL. Cached for a minute (Cache-Control: public, max-age=60) with an ETag: send If-None-Match (or If-Modified-Since) to get a 304.")
+		switch path {
+		case "/topics/{slug}/feed.xml":
+			p.o.set("parameters", []any{o("name", "slug", "in", "path", "required", true, "description", "The topic's slug.", "schema", o("type", "string"))})
+			p.answer(404, errorResponse("No topic has this slug."))
+		case "/sitemap.xml":
+			p.describe("Above 50,000 URLs it becomes a sitemap index of /sitemap-{n}.xml pages.")
+		default:
+			p.describe("The latest 50 posts, newest first.")
+		}
+		p.answer(200, o("description", "The document.", "content", o(contentType, o("schema", o("type", "string")))))
+		p.answer(304, o("description", "Not modified since the version the client holds."))
+		b.add(p)
+	}
+}
+
+func (b *openAPIBuilder) selfOpenAPI() {
+	p := newOp(http.MethodGet, PathOpenAPI, "reference_openapi", "reference", "This OpenAPI document").
+		describe("**Who may call it:** anyone.", "Generated from the live collections and regenerated when one is created, changed or deleted.")
+	p.answer(200, o("description", "OpenAPI 3.1.", "content", o("application/json", o("schema", o("type", "object")))))
+	b.add(p)
+}
+
+func (b *openAPIBuilder) selfDocs() {
+	p := newOp(http.MethodGet, PathDocs, "reference_docs", "reference", "The docs page").
+		describe("**Who may call it:** anyone.", "Swagger UI, served from the binary, reading /api/openapi.json.")
+	p.answer(200, o("description", "HTML.", "content", o("text/html", o("schema", o("type", "string")))))
+	b.add(p)
+}
+
+func (b *openAPIBuilder) selfTypes() {
+	p := newOp(http.MethodGet, PathTypes, "reference_types", "reference", "TypeScript types for the JS SDK").
+		describe("**Who may call it:** anyone.", "Record, create and update types per collection and a TypedPocketBase: `const pb = new PocketBase(url) as TypedPocketBase`. The same text as `lectern types`.")
+	p.answer(200, o("description", "A TypeScript declaration file.", "content", o("application/typescript", o("schema", o("type", "string")))))
+	b.add(p)
+}
