@@ -4,8 +4,11 @@
 #   2. go test ./...
 #   3. go build → ./lectern (the binary the end-to-end suites start)
 #   4. e2e: the SDK suite (e2e/sdk) and the browser suite (e2e/browser), run by
-#      Node's own test runner against the real binary;
-#   5. types: `tsc --noEmit` over e2e/types/good.ts (must pass) and bad.ts (must fail)
+#      Node's own test runner against the real binary; the SDK suite's HTTP
+#      exchanges are captured to e2e/artifacts/traffic (e2e/lib/capture.mjs);
+#   5. api: every captured exchange validated against the /api/openapi.json of
+#      the server that answered it (internal/apidocs TestTrafficMatchesSpec);
+#   6. types: `tsc --noEmit` over e2e/types/good.ts (must pass) and bad.ts (must fail)
 #      with the types `lectern types` generates.
 #
 # Usage: scripts/test.sh [all|go|e2e]   (default all; `make test-e2e` is "e2e")
@@ -22,6 +25,9 @@ root=$PWD
 export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
 # belt and braces: playwright-core never downloads, keep it that way
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# the traffic capture dir is this script's own (set for the e2e step below):
+# one inherited from the shell would make `go test ./...` check a stale capture
+unset LECTERN_TRAFFIC_DIR
 
 what=${1:-all}
 case "$what" in
@@ -125,6 +131,12 @@ step "e2e: chromium" ensure_chromium
 
 export LECTERN_BIN="$root/lectern"
 if [[ -x ${CHROMIUM_PATH:-/usr/bin/chromium} ]]; then export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}; fi
-step "e2e: npm test" bash -c 'cd e2e && npm test --silent'
+# the SDK suite records its exchanges here (a fresh capture each run)
+traffic=$root/e2e/artifacts/traffic
+rm -rf "$traffic"
+step "e2e: npm test" env LECTERN_TRAFFIC_DIR="$traffic" bash -c 'cd e2e && npm test --silent'
+# the spec tells the truth: each exchange against its server's /api/openapi.json
+step "api: traffic vs spec" env LECTERN_TRAFFIC_DIR="$traffic" \
+	go test ./internal/apidocs -run '^TestTrafficMatchesSpec$' -count=1 -v
 # the generated TypeScript types must accept correct SDK usage and reject wrong lines
 step "types: tsc check" bash -c 'cd e2e/types && node check.mjs "$LECTERN_BIN"'

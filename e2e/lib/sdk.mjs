@@ -6,6 +6,7 @@ import { deflateSync } from "node:zlib";
 import PocketBase, { ClientResponseError } from "pocketbase";
 import { EventSource } from "eventsource";
 import { startServer } from "./server.mjs";
+import { installCapture } from "./capture.mjs";
 
 // The SDK's realtime client uses the browser's EventSource; Node 20 has none.
 globalThis.EventSource ??= EventSource;
@@ -15,11 +16,12 @@ export { ClientResponseError };
 export const ROLES = ["student", "author", "instructor", "admin"];
 
 /** client returns a PocketBase SDK client for url, with auto-cancellation off
- * (tests send identical requests concurrently on purpose). */
+ * (tests send identical requests concurrently on purpose). With
+ * LECTERN_TRAFFIC_DIR set, its exchanges are recorded (capture.mjs). */
 export function client(url) {
   const pb = new PocketBase(url);
   pb.autoCancellation(false);
-  return pb;
+  return installCapture(pb);
 }
 
 /**

@@ -162,9 +162,12 @@ func commonParameters(maxPerPage int) *obj {
 	return o(
 		"page", o("name", "page", "in", "query", "description", "Page number, from 1.",
 			"schema", o("type", "integer", "minimum", 1, "default", 1)),
+		// no "maximum": a larger perPage is accepted and clamped (the JS SDK's
+		// getFullList asks for 1000), so a maximum here would call valid
+		// requests invalid; the list answer's perPage carries the cap
 		"perPage", o("name", "perPage", "in", "query",
-			"description", fmt.Sprintf("Items per page. Above %d it is clamped to %d, not refused.", maxPerPage, maxPerPage),
-			"schema", o("type", "integer", "minimum", 1, "maximum", maxPerPage, "default", 30)),
+			"description", fmt.Sprintf("Items per page. Above %d it is clamped to %d, not refused (the answer's perPage says the size used).", maxPerPage, maxPerPage),
+			"schema", o("type", "integer", "minimum", 1, "default", 30)),
 		"sort", o("name", "sort", "in", "query",
 			"description", "Comma-separated fields, `-` for descending, e.g. `-publishedAt,title`; `@random` shuffles.",
 			"schema", o("type", "string")),
@@ -318,7 +321,7 @@ func (b *openAPIBuilder) collection(c *collectionDoc) {
 		"required", []any{"page", "perPage", "totalItems", "totalPages", "items"},
 		"properties", o(
 			"page", o("type", "integer"),
-			"perPage", o("type", "integer"),
+			"perPage", o("type", "integer", "maximum", b.opts.MaxPerPage, "description", "The page size used: the requested perPage, clamped."),
 			"totalItems", o("type", "integer", "description", "-1 with skipTotal."),
 			"totalPages", o("type", "integer", "description", "-1 with skipTotal."),
 			"items", o("type", "array", "items", o("$ref", "#/components/schemas/"+tn+"Record")),
@@ -811,7 +814,10 @@ func (b *openAPIBuilder) fieldSchema(f fieldDoc, m mode) *obj {
 			if resp {
 				s.set("description", "Stored file name"+plural(f.multiple())+"; the URL is /api/files/{collectionId}/{recordId}/{name} (?thumb=WxH for an image thumb).")
 			} else {
-				s.set("description", "The stored file names to keep (\"\" or [] deletes all); upload new files with multipart/form-data.")
+				// null deletes the files too: the JS SDK's documented way
+				// ({avatar: null}), which PocketBase accepts
+				s.set("type", []any{s.get("type"), "null"})
+				s.set("description", "The stored file names to keep (\"\", [] or null deletes all); upload new files with multipart/form-data.")
 			}
 		}
 	case *core.JSONField:
