@@ -16,6 +16,7 @@ import (
 
 	"lectern/hooks"
 	"lectern/internal/apidocs"
+	"lectern/internal/cache"
 	"lectern/internal/feeds"
 	"lectern/internal/seed"
 	_ "lectern/migrations"
@@ -39,6 +40,7 @@ func main() {
 	apidocs.Register(app)
 	app.RootCmd.AddCommand(apidocs.NewTypesCommand(app))
 	feeds.Register(app)
+	cache.Register(app)
 	app.RootCmd.AddCommand(seed.NewCommand(app))
 	app.RootCmd.AddCommand(hooks.NewCheckCountersCommand(app))
 

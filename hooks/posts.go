@@ -53,9 +53,10 @@ func preparePost(app core.App, r *core.Record) error {
 	}
 	// Empty after the write means derive, so clearing it re-derives; an
 	// explicit excerpt is kept (as plain text).
-	if excerpt := text.PlainText(r.GetString("excerpt")); excerpt != "" {
-		r.Set("excerpt", excerpt)
-	} else {
+	if changed(r, "excerpt") {
+		r.Set("excerpt", text.PlainText(r.GetString("excerpt")))
+	}
+	if r.GetString("excerpt") == "" {
 		r.Set("excerpt", text.Excerpt(r.GetString("body"), ExcerptMax))
 	}
 	if err := applyPublishing(r, time.Now()); err != nil {
@@ -84,5 +85,8 @@ func touch(app core.App, collection, id string) error {
 	if err != nil {
 		return fmt.Errorf("touch %s %q: %w", collection, id, err)
 	}
-	return app.Save(r)
+	// Only derived fields change here and they are valid by construction, so
+	// the relation lookups of a full validation are skipped: this runs on
+	// every comment, review and enrollment write.
+	return app.SaveNoValidate(r)
 }

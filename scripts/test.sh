@@ -9,7 +9,8 @@
 #   5. api: every captured exchange validated against the /api/openapi.json of
 #      the server that answered it (internal/apidocs TestTrafficMatchesSpec);
 #   6. types: `tsc --noEmit` over e2e/types/good.ts (must pass) and bad.ts (must fail)
-#      with the types `lectern types` generates.
+#      with the types `lectern types` generates;
+#   6. bench: a one-round smoke of the benchmark suite (all only).
 #
 # Usage: scripts/test.sh [all|go|e2e]   (default all; `make test-e2e` is "e2e")
 #
@@ -140,3 +141,9 @@ step "api: traffic vs spec" env LECTERN_TRAFFIC_DIR="$traffic" \
 	go test ./internal/apidocs -run '^TestTrafficMatchesSpec$' -count=1 -v
 # the generated TypeScript types must accept correct SDK usage and reject wrong lines
 step "types: tsc check" bash -c 'cd e2e/types && node check.mjs "$LECTERN_BIN"'
+
+# --- benchmark smoke -------------------------------------------------------------
+# Not for its numbers: keeps `go run ./bench` working (small data, one round).
+if [[ $what == all ]]; then
+	step "bench: smoke" env LECTERN_BENCH_SMOKE=1 go test ./bench -run '^TestSmoke$' -count=1 -timeout 20m
+fi

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestSmoke runs the whole benchmark in its --small mode (about two minutes
+// once the binaries are in the build cache): it builds every contender,
+// seeds a small data set, runs every scenario on every contender for two
+// short rounds and writes the report. It fails when a cell had errors, so CI
+// keeps the suite working. Only with LECTERN_BENCH_SMOKE=1: plain
+// `go test ./...` stays fast.
+func TestSmoke(t *testing.T) {
+	if os.Getenv("LECTERN_BENCH_SMOKE") != "1" {
+		t.Skip("set LECTERN_BENCH_SMOKE=1 to run the benchmark smoke (go run ./bench --small)")
+	}
+	cfg := defaultConfig(true)
+	cfg.Work = t.TempDir()
+	cfg.Log = testLog{t}
+	if err := run(context.Background(), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(cfg.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := string(b)
+	for _, want := range []string{"## Targets", "## Ratios: reads", "## Ratios: writes", "## Realtime fan-out", "| S1 c16 (", "| W2 c16 |"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(report, "## Errors") {
+		t.Errorf("the report lists errors:\n%s", report)
+	}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

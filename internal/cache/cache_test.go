@@ -1,0 +1,501 @@
+package cache_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"lectern/internal/cache"
+	"lectern/internal/testkit"
+)
+
+var fixture *testkit.Fixture
+
+func TestMain(m *testing.M) {
+	f, err := testkit.Build()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build fixture:", err)
+		os.Exit(1)
+	}
+	fixture = f
+	code := m.Run()
+	os.RemoveAll(fixture.Dir)
+	os.Exit(code)
+}
+
+// server is a fixture app with Lectern's hooks and a cache, served over real
+// HTTP so requests run concurrently like in production.
+type server struct {
+	t     testing.TB
+	app   *tests.TestApp
+	cache *cache.Cache
+	srv   *httptest.Server
+}
+
+func newServer(t testing.TB, opts cache.Options) *server {
+	t.Helper()
+	app := fixture.NewApp(t)
+	t.Cleanup(app.Cleanup)
+	// every test request comes from 127.0.0.1: PocketBase's per-IP limits
+	// would refuse the writers
+	s := app.Settings()
+	s.RateLimits.Enabled = false
+	require.NoError(t, app.Save(s))
+
+	c := cache.New(opts)
+	c.Bind(app)
+
+	router, err := apis.NewRouter(app)
+	require.NoError(t, err)
+	var mux http.Handler
+	err = app.OnServe().Trigger(&core.ServeEvent{App: app, Router: router}, func(e *core.ServeEvent) error {
+		m, err := e.Router.BuildMux()
+		mux = m
+		return err
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &server{t: t, app: app, cache: c, srv: srv}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (s *server) do(method, path, identity string, body any, header map[string]string) response {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(s.t, err)
+		rd = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, rd)
+	require.NoError(s.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range fixture.Headers(identity) {
+		req.Header.Set(k, v)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := s.srv.Client().Do(req)
+	require.NoError(s.t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(s.t, err)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func (s *server) get(path, identity string) response {
+	return s.do(http.MethodGet, path, identity, nil, nil)
+}
+
+func listIDs(t testing.TB, r response) []string {
+	t.Helper()
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &page), string(r.body))
+	ids := make([]string, len(page.Items))
+	for i, it := range page.Items {
+		ids[i] = it.ID
+	}
+	return ids
+}
+
+const postsList = "/api/collections/posts/records?sort=-created&perPage=50"
+
+func TestGuestListIsCachedWithETag(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+
+	first := s.get(postsList, testkit.Guest)
+	require.Equal(t, http.StatusOK, first.status)
+	assert.Equal(t, "MISS", first.header.Get(cache.HeaderStatus))
+	etag := first.header.Get("ETag")
+	assert.NotEmpty(t, etag)
+	assert.Contains(t, first.header.Get("Cache-Control"), "must-revalidate")
+
+	second := s.get(postsList, testkit.Guest)
+	assert.Equal(t, "HIT", second.header.Get(cache.HeaderStatus))
+	assert.Equal(t, etag, second.header.Get("ETag"))
+	assert.Equal(t, first.body, second.body)
+	for _, h := range []string{"Content-Type", "X-Frame-Options", "X-Content-Type-Options"} {
+		assert.NotEmpty(t, second.header.Get(h), h)
+		assert.Equal(t, first.header.Get(h), second.header.Get(h), "a hit replays the handler chain's %s", h)
+	}
+
+	notModified := s.do(http.MethodGet, postsList, testkit.Guest, nil, map[string]string{"If-None-Match": etag})
+	assert.Equal(t, http.StatusNotModified, notModified.status)
+	assert.Empty(t, notModified.body)
+	otherTag := s.do(http.MethodGet, postsList, testkit.Guest, nil, map[string]string{"If-None-Match": `"nope"`})
+	assert.Equal(t, http.StatusOK, otherTag.status)
+
+	view := "/api/collections/posts/records/" + testkit.PostPublished
+	assert.Equal(t, "MISS", s.get(view, testkit.Guest).header.Get(cache.HeaderStatus))
+	assert.Equal(t, "HIT", s.get(view, testkit.Guest).header.Get(cache.HeaderStatus))
+}
+
+func TestWriteInvalidates(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	view := "/api/collections/posts/records/" + testkit.PostPublished
+	before := s.get(view, testkit.Guest)
+	require.Equal(t, "HIT", s.get(view, testkit.Guest).header.Get(cache.HeaderStatus))
+
+	res := s.do(http.MethodPost, "/api/collections/comments/records", testkit.Student,
+		map[string]any{"post": testkit.PostPublished, "body": "fresh"}, nil)
+	require.Equal(t, http.StatusOK, res.status, string(res.body))
+
+	after := s.get(view, testkit.Guest)
+	assert.Equal(t, "MISS", after.header.Get(cache.HeaderStatus))
+	assert.NotEqual(t, before.header.Get("ETag"), after.header.Get("ETag"))
+	var a, b struct{ CommentsCount int }
+	require.NoError(t, json.Unmarshal(before.body, &b))
+	require.NoError(t, json.Unmarshal(after.body, &a))
+	assert.Equal(t, b.CommentsCount+1, a.CommentsCount)
+	// the old ETag no longer revalidates
+	stale := s.do(http.MethodGet, view, testkit.Guest, nil, map[string]string{"If-None-Match": before.header.Get("ETag")})
+	assert.Equal(t, http.StatusOK, stale.status)
+}
+
+func TestAuthenticatedRequestsBypass(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+
+	// the author sees their draft; that response is never stored...
+	author := s.get(postsList, testkit.Author)
+	require.Equal(t, http.StatusOK, author.status)
+	assert.Contains(t, listIDs(t, author), testkit.PostDraft)
+	assert.Empty(t, author.header.Get(cache.HeaderStatus))
+	assert.Empty(t, author.header.Get("ETag"))
+
+	// ...so a guest asking the same URL gets the guest answer
+	guest := s.get(postsList, testkit.Guest)
+	assert.Equal(t, "MISS", guest.header.Get(cache.HeaderStatus))
+	assert.NotContains(t, listIDs(t, guest), testkit.PostDraft)
+	assert.Contains(t, listIDs(t, guest), testkit.PostPublished)
+
+	// and a cached guest answer is never served to a signed-in caller
+	require.Equal(t, "HIT", s.get(postsList, testkit.Guest).header.Get(cache.HeaderStatus))
+	again := s.get(postsList, testkit.Author)
+	assert.Empty(t, again.header.Get(cache.HeaderStatus))
+	assert.Contains(t, listIDs(t, again), testkit.PostDraft)
+	admin := s.get("/api/collections/comments/records?perPage=50", testkit.Admin)
+	assert.Contains(t, listIDs(t, admin), testkit.CommentHidden)
+
+	// an invalid token is a guest to PocketBase, but still never cached
+	bad := s.do(http.MethodGet, postsList, testkit.Guest, nil, map[string]string{"Authorization": "not-a-token"})
+	assert.Equal(t, http.StatusOK, bad.status)
+	assert.Empty(t, bad.header.Get(cache.HeaderStatus))
+
+	// nor is anything sent with a cookie
+	cookie := s.do(http.MethodGet, postsList, testkit.Guest, nil, map[string]string{"Cookie": "session=1"})
+	assert.Empty(t, cookie.header.Get(cache.HeaderStatus))
+
+	// a draft viewed by its author, then by a guest: 404 for the guest, twice
+	draft := "/api/collections/posts/records/" + testkit.PostDraft
+	assert.Equal(t, http.StatusOK, s.get(draft, testkit.Author).status)
+	for range 2 {
+		res := s.get(draft, testkit.Guest)
+		assert.Equal(t, http.StatusNotFound, res.status)
+		assert.NotContains(t, string(res.body), "secret draft")
+	}
+	hidden := s.get("/api/collections/comments/records?perPage=50", testkit.Guest)
+	assert.NotContains(t, listIDs(t, hidden), testkit.CommentHidden)
+}
+
+func TestKeyIsTheFullQuery(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	base := "/api/collections/posts/records?sort=created&perPage=1"
+	p1 := s.get(base+"&page=1", testkit.Guest)
+	p2 := s.get(base+"&page=2", testkit.Guest)
+	assert.Equal(t, "MISS", p2.header.Get(cache.HeaderStatus))
+	assert.NotEqual(t, listIDs(t, p1), listIDs(t, p2))
+
+	fields := s.get(base+"&page=1&fields=id", testkit.Guest)
+	assert.Equal(t, "MISS", fields.header.Get(cache.HeaderStatus))
+	assert.NotContains(t, string(fields.body), `"title"`)
+	expand := s.get(base+"&page=1&expand=author", testkit.Guest)
+	assert.Equal(t, "MISS", expand.header.Get(cache.HeaderStatus))
+	assert.Contains(t, string(expand.body), `"expand"`)
+
+	filter := "/api/collections/posts/records?filter=" + url.QueryEscape(`id="`+testkit.PostPublished2+`"`)
+	f := s.get(filter, testkit.Guest)
+	assert.Equal(t, []string{testkit.PostPublished2}, listIDs(t, f))
+	assert.Equal(t, "HIT", s.get(base+"&page=1", testkit.Guest).header.Get(cache.HeaderStatus))
+	assert.Equal(t, "HIT", s.get(filter, testkit.Guest).header.Get(cache.HeaderStatus))
+
+	// a different collection under the same query is another entry
+	courses := s.get("/api/collections/courses/records?sort=created&perPage=1&page=1", testkit.Guest)
+	assert.Equal(t, "MISS", courses.header.Get(cache.HeaderStatus))
+}
+
+func TestWhatIsNeverCached(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	twice := func(path string) response {
+		s.get(path, testkit.Guest)
+		return s.get(path, testkit.Guest)
+	}
+	// non-200
+	missing := twice("/api/collections/posts/records/doesnotexist123")
+	assert.Equal(t, http.StatusNotFound, missing.status)
+	assert.Empty(t, missing.header.Get(cache.HeaderStatus))
+	badFilter := twice("/api/collections/posts/records?filter=" + url.QueryEscape("nope ="))
+	assert.Equal(t, http.StatusBadRequest, badFilter.status)
+	assert.NotEqual(t, "HIT", badFilter.header.Get(cache.HeaderStatus))
+	// macros whose answer moves without a write
+	for _, q := range []string{"sort=@random", "filter=" + url.QueryEscape("created < @now")} {
+		res := twice("/api/collections/posts/records?" + q)
+		assert.Equal(t, http.StatusOK, res.status, q)
+		assert.Empty(t, res.header.Get(cache.HeaderStatus), q)
+	}
+	// collections that are not public, and other routes
+	assert.Empty(t, twice("/api/collections/enrollments/records").header.Get(cache.HeaderStatus))
+	assert.Empty(t, twice("/api/collections/users/records/"+testkit.UserAuthor).header.Get(cache.HeaderStatus))
+	assert.Empty(t, twice("/api/health").header.Get(cache.HeaderStatus))
+	assert.Equal(t, int64(0), s.cache.Stats().Hits)
+}
+
+func TestSizeCaps(t *testing.T) {
+	opts := cache.DefaultOptions()
+	opts.MaxEntryBytes = 1000
+	opts.MaxBytes = 3000
+	s := newServer(t, opts)
+
+	big := s.get("/api/collections/posts/records?perPage=50&expand=author,topics", testkit.Guest)
+	require.Equal(t, http.StatusOK, big.status)
+	require.Greater(t, len(big.body), 1000)
+	var page struct{ Items []any }
+	require.NoError(t, json.Unmarshal(big.body, &page), "a passed-through body is whole")
+	again := s.get("/api/collections/posts/records?perPage=50&expand=author,topics", testkit.Guest)
+	assert.Empty(t, again.header.Get(cache.HeaderStatus))
+	assert.Equal(t, big.body, again.body)
+
+	for i := range 20 {
+		s.get(fmt.Sprintf("/api/collections/topics/records?perPage=1&page=%d", i+1), testkit.Guest)
+	}
+	st := s.cache.Stats()
+	assert.LessOrEqual(t, st.Bytes, opts.MaxBytes)
+	assert.Greater(t, st.Entries, 0)
+	assert.Less(t, st.Entries, 20, "the least recently used entries were evicted")
+}
+
+func TestWhichWritesBump(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	app := s.app
+	gen := s.cache.Generation()
+
+	su := core.NewRecord(mustCollection(t, app, core.CollectionNameSuperusers))
+	su.SetEmail("another@lectern.test")
+	su.SetPassword(testkit.Password)
+	require.NoError(t, app.Save(su))
+	otp := core.NewOTP(app)
+	otp.SetCollectionRef(su.Collection().Id)
+	otp.SetRecordRef(su.Id)
+	otp.SetPassword("123456")
+	require.NoError(t, app.Save(otp))
+	assert.Equal(t, gen, s.cache.Generation(), "private writes keep the cache")
+
+	topic := core.NewRecord(mustCollection(t, app, "topics"))
+	topic.Set("name", "Rust")
+	require.NoError(t, app.Save(topic))
+	assert.Greater(t, s.cache.Generation(), gen, "a record write bumps")
+
+	gen = s.cache.Generation()
+	require.NoError(t, app.Delete(topic))
+	assert.Greater(t, s.cache.Generation(), gen, "a delete bumps")
+
+	gen = s.cache.Generation()
+	posts := mustCollection(t, app, "posts")
+	posts.Fields.Add(&core.TextField{Name: "subtitle"})
+	require.NoError(t, app.Save(posts))
+	assert.Greater(t, s.cache.Generation(), gen, "a schema change bumps")
+}
+
+// TestBumpFollowsTheCommit checks the ordering the cache relies on: inside a
+// transaction nothing is bumped (a reader there would still see the old rows
+// and could store them under the new generation), and the bump has happened
+// by the time the transaction returns, before an API response could be sent.
+func TestBumpFollowsTheCommit(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	app := s.app
+	gen := s.cache.Generation()
+
+	err := app.RunInTransaction(func(tx core.App) error {
+		r := core.NewRecord(mustCollection(t, tx, "comments"))
+		r.Load(map[string]any{"post": testkit.PostPublished, "author": testkit.UserStudent, "body": "in a tx"})
+		if err := tx.Save(r); err != nil {
+			return err
+		}
+		assert.Equal(t, gen, s.cache.Generation(), "no bump before the commit")
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Greater(t, s.cache.Generation(), gen)
+
+	// a rolled-back write bumps nothing
+	gen = s.cache.Generation()
+	_ = app.RunInTransaction(func(tx core.App) error {
+		r := core.NewRecord(mustCollection(t, tx, "topics"))
+		r.Set("name", "Zig")
+		require.NoError(t, tx.Save(r))
+		return fmt.Errorf("roll back")
+	})
+	assert.Equal(t, gen, s.cache.Generation())
+}
+
+// TestBumpPrecedesRealtime checks that the bump runs before PocketBase's
+// realtime broadcast (an after-success hook at priority -99): a subscriber
+// that refetches on an event gets the new data.
+func TestBumpPrecedesRealtime(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	var seen atomic.Uint64
+	s.app.OnModelAfterCreateSuccess("comments").Bind(&hook.Handler[*core.ModelEvent]{
+		Func: func(e *core.ModelEvent) error {
+			seen.Store(s.cache.Generation())
+			return e.Next()
+		},
+		Priority: -99,
+	})
+	gen := s.cache.Generation()
+	res := s.do(http.MethodPost, "/api/collections/comments/records", testkit.Student,
+		map[string]any{"post": testkit.PostPublished, "body": "live"}, nil)
+	require.Equal(t, http.StatusOK, res.status, string(res.body))
+	assert.Greater(t, seen.Load(), gen)
+}
+
+func TestRulesOutsideTheKeyTurnItOff(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	posts := mustCollection(t, s.app, "posts")
+	posts.ListRule = types.Pointer(`status = "published" && publishedAt <= @now`)
+	require.NoError(t, s.app.Save(posts))
+	assert.Contains(t, s.cache.Stats().Disabled, "@now")
+	s.get(postsList, testkit.Guest)
+	assert.Empty(t, s.get(postsList, testkit.Guest).header.Get(cache.HeaderStatus))
+
+	posts.ListRule = types.Pointer(`status = "published"`)
+	require.NoError(t, s.app.Save(posts))
+	assert.Empty(t, s.cache.Stats().Disabled)
+	s.get(postsList, testkit.Guest)
+	assert.Equal(t, "HIT", s.get(postsList, testkit.Guest).header.Get(cache.HeaderStatus))
+}
+
+// TestReadsAfterAcknowledgedWritesSeeThem runs comment writers and guest
+// readers concurrently over HTTP. A reader notes how many writes were
+// acknowledged before it sends its request; the post's commentsCount, the
+// post list's commentsCount and the post's comment list it gets back must
+// all reflect at least that many.
+func TestReadsAfterAcknowledgedWritesSeeThem(t *testing.T) {
+	const writers, perWriter, readers = 4, 15, 6
+	s := newServer(t, cache.DefaultOptions())
+	post := testkit.PostPublished
+	view := "/api/collections/posts/records/" + post
+	list := "/api/collections/posts/records?perPage=10&sort=created&fields=id,commentsCount"
+	comments := "/api/collections/comments/records?perPage=200&skipTotal=1&filter=" + url.QueryEscape(`post="`+post+`"`)
+
+	var base struct{ CommentsCount int }
+	require.NoError(t, json.Unmarshal(s.get(view, testkit.Guest).body, &base))
+	baseComments := len(listIDs(t, s.get(comments, testkit.Guest)))
+
+	var acked atomic.Int64
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	identities := []string{testkit.Student, testkit.Student2, testkit.Author2, testkit.Instructor}
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				res := s.do(http.MethodPost, "/api/collections/comments/records", identities[w%len(identities)],
+					map[string]any{"post": post, "body": fmt.Sprintf("w%d-%d", w, i)}, nil)
+				if !assert.Equal(t, http.StatusOK, res.status, string(res.body)) {
+					return
+				}
+				acked.Add(1)
+			}
+		})
+	}
+	var rg sync.WaitGroup
+	var reads, violations atomic.Int64
+	for r := range readers {
+		rg.Go(func() {
+			for !done.Load() {
+				floor := int(acked.Load())
+				switch r % 3 {
+				case 0:
+					var got struct{ CommentsCount int }
+					res := s.get(view, testkit.Guest)
+					require.NoError(t, json.Unmarshal(res.body, &got))
+					if got.CommentsCount < base.CommentsCount+floor {
+						violations.Add(1)
+						t.Errorf("view: commentsCount %d after %d acknowledged writes (base %d, %s)",
+							got.CommentsCount, floor, base.CommentsCount, res.header.Get(cache.HeaderStatus))
+					}
+				case 1:
+					var page struct {
+						Items []struct {
+							ID            string
+							CommentsCount int
+						}
+					}
+					res := s.get(list, testkit.Guest)
+					require.NoError(t, json.Unmarshal(res.body, &page))
+					for _, it := range page.Items {
+						if it.ID == post && it.CommentsCount < base.CommentsCount+floor {
+							violations.Add(1)
+							t.Errorf("list: commentsCount %d after %d acknowledged writes (%s)",
+								it.CommentsCount, floor, res.header.Get(cache.HeaderStatus))
+						}
+					}
+				case 2:
+					res := s.get(comments, testkit.Guest)
+					if n := len(listIDs(t, res)); n < baseComments+floor {
+						violations.Add(1)
+						t.Errorf("comments: %d listed after %d acknowledged writes (%s)", n, floor, res.header.Get(cache.HeaderStatus))
+					}
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	time.Sleep(50 * time.Millisecond) // a few reads after the last write
+	done.Store(true)
+	rg.Wait()
+
+	st := s.cache.Stats()
+	t.Logf("%d reads, %d hits, %d misses, %d bumps", reads.Load(), st.Hits, st.Misses, st.Bumps)
+	assert.Zero(t, violations.Load())
+	assert.Equal(t, int64(writers*perWriter), acked.Load())
+	assert.Positive(t, st.Hits, "the readers were served from the cache some of the time")
+
+	var final struct{ CommentsCount int }
+	require.NoError(t, json.Unmarshal(s.get(view, testkit.Guest).body, &final))
+	assert.Equal(t, base.CommentsCount+writers*perWriter, final.CommentsCount)
+}
+
+func mustCollection(t testing.TB, app core.App, name string) *core.Collection {
+	t.Helper()
+	c, err := app.FindCollectionByNameOrId(name)
+	require.NoError(t, err)
+	return c
+}
