@@ -10,7 +10,7 @@
 #      the server that answered it (internal/apidocs TestTrafficMatchesSpec);
 #   6. types: `tsc --noEmit` over e2e/types/good.ts (must pass) and bad.ts (must fail)
 #      with the types `lectern types` generates;
-#   6. bench: a one-round smoke of the benchmark suite (all only).
+#   7. bench: a one-round smoke of the benchmark suite (all only).
 #
 # Usage: scripts/test.sh [all|go|e2e]   (default all; `make test-e2e` is "e2e")
 #
