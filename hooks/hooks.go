@@ -21,6 +21,7 @@ const MaxPerPage = 200
 // guards, which run before the per-collection hooks.
 func Register(app core.App) {
 	registerPerPageCap(app)
+	registerSecurityHeaders(app)
 	registerGuards(app)
 	registerUsers(app)
 	registerTopics(app)
@@ -114,6 +115,19 @@ func registerPerPageCap(app core.App) {
 					r.URL.RawQuery = q.Encode()
 				}
 			}
+			return e.Next()
+		})
+		return se.Next()
+	})
+}
+
+// registerSecurityHeaders adds what PocketBase doesn't send by default
+// (it already sets X-Content-Type-Options and X-Frame-Options): links from the
+// site leak only its origin to other hosts.
+func registerSecurityHeaders(app core.App) {
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.BindFunc(func(e *core.RequestEvent) error {
+			e.Response.Header().Set("Referrer-Policy", "strict-origin-when-cross-origin")
 			return e.Next()
 		})
 		return se.Next()
