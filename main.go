@@ -18,6 +18,7 @@ import (
 	"lectern/internal/apidocs"
 	"lectern/internal/cache"
 	"lectern/internal/feeds"
+	"lectern/internal/search"
 	"lectern/internal/seed"
 	_ "lectern/migrations"
 )
@@ -39,6 +40,8 @@ func main() {
 	hooks.Register(app)
 	apidocs.Register(app)
 	app.RootCmd.AddCommand(apidocs.NewTypesCommand(app))
+	search.Register(app)
+	app.RootCmd.AddCommand(search.NewReindexCommand(app))
 	feeds.Register(app)
 	cache.Register(app)
 	app.RootCmd.AddCommand(seed.NewCommand(app))

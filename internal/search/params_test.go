@@ -1,0 +1,110 @@
+package search
+
+import (
+	"net/url"
+	"testing"
+
+	validation "github.com/pocketbase/ozzo-validation/v4"
+)
+
+func TestParseParams(t *testing.T) {
+	cases := []struct {
+		name  string
+		query string
+		check func(t *testing.T, p Params)
+		bad   string // the parameter named in the error, "" when valid
+	}{
+		{"defaults", "q=go", func(t *testing.T, p Params) {
+			if p.Page != 1 || p.PerPage != DefaultPerPage || p.Type != "" {
+				t.Errorf("got %+v", p)
+			}
+		}, ""},
+		{"perPage clamped", "q=go&perPage=1000", func(t *testing.T, p Params) {
+			if p.PerPage != MaxPerPage {
+				t.Errorf("perPage = %d", p.PerPage)
+			}
+		}, ""},
+		{"course filter implies courses", "q=go&level=beginner", func(t *testing.T, p Params) {
+			if p.Type != "courses" || p.Level != "beginner" {
+				t.Errorf("got %+v", p)
+			}
+		}, ""},
+		{"minRating decimal", "q=go&minRating=4.5", func(t *testing.T, p Params) {
+			if !p.HasRating || p.MinRating != 4.5 || p.Type != "courses" {
+				t.Errorf("got %+v", p)
+			}
+		}, ""},
+		{"missing q", "", nil, "q"},
+		{"bad type", "q=go&type=users", nil, "type"},
+		{"bad page", "q=go&page=0", nil, "page"},
+		{"bad perPage", "q=go&perPage=-1", nil, "perPage"},
+		{"bad mode", "q=go&mode=x", nil, "mode"},
+		{"bad level", "q=go&level=x", nil, "level"},
+		{"bad minRating", "q=go&minRating=5.1", nil, "minRating"},
+		{"conflicting type", "q=go&type=lessons&mode=online", nil, "type"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := url.ParseQuery(c.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := ParseParams(v)
+			if c.bad == "" {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				c.check(t, p)
+				return
+			}
+			errs, ok := err.(validation.Errors)
+			if !ok || errs[c.bad] == nil {
+				t.Fatalf("error %v does not name %s", err, c.bad)
+			}
+		})
+	}
+}
+
+func testVocab(terms map[string]int) *vocab {
+	v := &vocab{byLen: map[int][]vocabTerm{}}
+	for term, docs := range terms {
+		r := []rune(term)
+		v.byLen[len(r)] = append(v.byLen[len(r)], vocabTerm{term: term, runes: r, docs: docs})
+	}
+	return v
+}
+
+func TestCandidates(t *testing.T) {
+	v := testVocab(map[string]int{
+		"kubernet": 10, "run": 50, "stream": 5, "streak": 3, "pod": 9, "deploy": 4, "node": 7,
+		"cluster": 6, "clutter": 1, "2024": 3,
+	})
+	word := func(s string) Word { n := Normalize(s); return Word{Text: s, Norm: n, Stem: Stem(n)} }
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"kuberntes", []string{"kubernet"}},  // 9 letters: 2 edits allowed
+		{"kubernetse", []string{"kubernet"}}, // transposition
+		{"kubernetes", nil},                  // its own stem is not a candidate
+		{"podz", nil},                        // 4 letters: never corrected
+		{"straem", []string{"stream"}},       // 6 letters, 1 edit (transposition)
+		{"strem", []string{"stream"}},        // 5 letters, 1 edit
+		{"clustre", []string{"cluster"}},     // nearest wins over clutter (2 edits)
+		{"2025x", nil},                       // digits are not corrected
+		{"zzzzzzzz", nil},
+	} {
+		got := v.candidates(word(c.in))
+		if len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
+			t.Errorf("candidates(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestMaxTypoEdits(t *testing.T) {
+	for n, want := range map[int]int{3: 0, 4: 0, 5: 1, 7: 1, 8: 2, 20: 2} {
+		if got := maxTypoEdits(n); got != want {
+			t.Errorf("maxTypoEdits(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
