@@ -64,10 +64,10 @@ const (
 	CourseDraft      = "kdraft000000001" // instructor, draft
 	CoursePublished2 = "kpublished00002" // instructor2, published
 
-	LessonFree    = "lfree0000000001" // CoursePublished, free preview, position 1
-	LessonPaid    = "lpaid0000000001" // CoursePublished, position 2
-	LessonDraft   = "ldraft000000001" // CourseDraft, free preview
-	LessonOther   = "lother000000001" // CoursePublished2, position 1
+	LessonFree  = "lfree0000000001" // CoursePublished, free preview, position 1
+	LessonPaid  = "lpaid0000000001" // CoursePublished, position 2
+	LessonDraft = "ldraft000000001" // CourseDraft, free preview
+	LessonOther = "lother000000001" // CoursePublished2, position 1
 
 	EnrollmentStudent   = "estudent0000001" // student in CoursePublished, active, LessonFree done
 	EnrollmentCancelled = "ecancelled00001" // student2 in CoursePublished, cancelled
