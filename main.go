@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"log"
 	"net/http"
+	"path/filepath"
+	"strings"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -27,7 +30,7 @@ import (
 var publicFiles embed.FS
 
 func main() {
-	app := pocketbase.New()
+	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: dbConnect})
 
 	// Go migrations are compiled in; "migrate create" writes new Go files and
 	// the dashboard never writes migrations behind the operator's back.
@@ -38,14 +41,17 @@ func main() {
 	})
 
 	hooks.Register(app)
-	apidocs.Register(app)
-	app.RootCmd.AddCommand(apidocs.NewTypesCommand(app))
 	search.Register(app)
-	app.RootCmd.AddCommand(search.NewReindexCommand(app))
 	feeds.Register(app)
+	apidocs.Register(app)
 	cache.Register(app)
-	app.RootCmd.AddCommand(seed.NewCommand(app))
-	app.RootCmd.AddCommand(hooks.NewCheckCountersCommand(app))
+
+	app.RootCmd.AddCommand(
+		seed.NewCommand(app),
+		search.NewReindexCommand(app),
+		apidocs.NewTypesCommand(app),
+		hooks.NewCheckCountersCommand(app),
+	)
 
 	public, err := fs.Sub(publicFiles, "pb_public")
 	if err != nil {
@@ -54,7 +60,14 @@ func main() {
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Func: func(e *core.ServeEvent) error {
 			if !e.Router.HasRoute(http.MethodGet, "/{path...}") {
-				e.Router.GET("/{path...}", apis.Static(public, true))
+				site := apis.Static(public, true)
+				e.Router.GET("/{path...}", func(re *core.RequestEvent) error {
+					// an unknown API path is a JSON 404, never the site's index.html
+					if strings.HasPrefix(re.Request.URL.Path, "/api/") {
+						return re.NotFoundError("", nil)
+					}
+					return site(re)
+				})
 			}
 			return e.Next()
 		},
@@ -64,4 +77,20 @@ func main() {
 	if err := app.Start(); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// dbConnect is PocketBase's default SQLite connection with synchronous=FULL for
+// data.db: in WAL mode PocketBase's NORMAL survives a process crash but may
+// lose the last commits on power loss; FULL syncs the WAL on every commit, at
+// 1.3–2.2× the write time (RELIABILITY.md). The request-log database
+// (auxiliary.db) keeps PocketBase's default.
+func dbConnect(dbPath string) (*dbx.DB, error) {
+	if filepath.Base(dbPath) != "data.db" {
+		return core.DefaultDBConnect(dbPath)
+	}
+	// PocketBase's pragmas (core.DefaultDBConnect) but synchronous(FULL);
+	// busy_timeout stays first so the connection blocks before WAL is set.
+	const pragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=journal_size_limit(200000000)" +
+		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)&_defensive=1"
+	return dbx.Open("sqlite", dbPath+pragmas)
 }

@@ -1,13 +1,17 @@
 package hooks
 
 import (
+	"encoding/json"
+	"io"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
 )
 
 // fieldPolicy says which fields a client may not write, per DATA_MODEL.md.
@@ -43,6 +47,9 @@ func registerGuards(app core.App) {
 		if err := checkTypes(e, p); err != nil {
 			return err
 		}
+		if err := normalizeURLs(e); err != nil {
+			return err
+		}
 		who := callerOf(e.RequestEvent)
 		blank := core.NewRecord(e.Collection)
 		for _, f := range p.server {
@@ -60,6 +67,9 @@ func registerGuards(app core.App) {
 			return e.Next()
 		}
 		if err := checkTypes(e, p); err != nil {
+			return err
+		}
+		if err := normalizeURLs(e); err != nil {
 			return err
 		}
 		who := callerOf(e.RequestEvent)
@@ -84,6 +94,18 @@ func registerGuards(app core.App) {
 // the values PocketBase coerced for the record ({"x":1} has become "" by then).
 // The router makes the body re-readable, batch sub-requests included.
 func checkTypes(e *core.RecordRequestEvent, p fieldPolicy) error {
+	// PocketBase's decoder stops after the first JSON value, so `{} garbage`
+	// would pass as {}: the whole body must be one valid document.
+	if strings.HasPrefix(e.Request.Header.Get("Content-Type"), "application/json") && e.Request.ContentLength != 0 {
+		raw, err := io.ReadAll(e.Request.Body)
+		// the body-limit wrapper latches EOF; rewind it (and the buffer under it)
+		if rr, ok := e.Request.Body.(router.Rereader); ok {
+			rr.Reread()
+		}
+		if err != nil || !json.Valid(raw) {
+			return apis.NewBadRequestError("Failed to read the submitted data.", nil)
+		}
+	}
 	body := map[string]any{}
 	if err := e.BindBody(&body); err != nil {
 		return apis.NewBadRequestError("Failed to read the submitted data.", nil)
@@ -170,4 +192,36 @@ func fieldKind(field core.Field) string {
 	default:
 		return "string"
 	}
+}
+
+// urlUnsafe are characters that are never valid unencoded in a URL and that
+// break out of an HTML attribute when a frontend renders the value as a link.
+var urlUnsafe = strings.NewReplacer(`"`, "%22", "<", "%3C", ">", "%3E", "'", "%27", "`", "%60", " ", "%20", "\\", "%5C")
+
+// normalizeURLs accepts only absolute http(s) URLs in URL fields
+// (users.website, lessons.videoUrl) and percent-encodes the characters that
+// could break out of an href (quotes, angle brackets, spaces), leaving the rest
+// as written (an IDN host stays readable); anything else is a 400 naming the field.
+func normalizeURLs(e *core.RecordRequestEvent) error {
+	errs := validation.Errors{}
+	for _, field := range e.Collection.Fields {
+		if _, ok := field.(*core.URLField); !ok {
+			continue
+		}
+		name := field.GetName()
+		v := strings.TrimSpace(e.Record.GetString(name))
+		if v == "" || !changed(e.Record, name) {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs[name] = validation.NewError("validation_invalid_url", "Must be an absolute http or https URL.")
+			continue
+		}
+		e.Record.Set(name, urlUnsafe.Replace(v))
+	}
+	if len(errs) > 0 {
+		return apis.NewBadRequestError("Invalid URL.", errs)
+	}
+	return nil
 }
