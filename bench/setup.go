@@ -183,7 +183,7 @@ func setupFixture(dataDir string, sz sizes) (*fixture, error) {
 
 	f := &fixture{Sizes: sz}
 
-	// Every request comes from 127.0.0.1, and the default limits (10 comments
+	// Every request comes from 127.0.0.1, and the default limits (20 comments
 	// a minute…) would refuse nearly all of them. The rules stay on, with
 	// limits no run reaches, so the limiter's own cost stays measured.
 	s := app.Settings()

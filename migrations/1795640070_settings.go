@@ -16,14 +16,14 @@ func init() {
 		// Per client IP. Labels are PocketBase's: "<collection>:<action>" or a path prefix.
 		s.RateLimits.Enabled = true
 		s.RateLimits.Rules = []core.RateLimitRule{
-			// password guessing: 10 sign-in attempts a minute
-			{Label: "*:auth", MaxRequests: 10, Duration: 60},
-			// account farming: 20 sign-ups an hour
-			{Label: "users:create", MaxRequests: 20, Duration: 3600},
+			// password guessing: 20 sign-in attempts a minute
+			{Label: "*:auth", MaxRequests: 20, Duration: 60},
+			// account farming: 50 sign-ups an hour (a class signing up together still fits)
+			{Label: "users:create", MaxRequests: 50, Duration: 3600},
 			// comment and review floods: a person writes a few a minute at most
-			{Label: "comments:create", Audience: "@auth", MaxRequests: 10, Duration: 60},
-			{Label: "reviews:create", Audience: "@auth", MaxRequests: 5, Duration: 60},
-			{Label: "*:create", MaxRequests: 30, Duration: 10},
+			{Label: "comments:create", Audience: "@auth", MaxRequests: 20, Duration: 60},
+			{Label: "reviews:create", Audience: "@auth", MaxRequests: 10, Duration: 60},
+			{Label: "*:create", MaxRequests: 60, Duration: 10},
 			{Label: "/api/batch", MaxRequests: 3, Duration: 1},
 			{Label: "/api/", MaxRequests: 600, Duration: 10},
 		}

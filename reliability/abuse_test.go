@@ -75,10 +75,10 @@ func TestAbuseLimits(t *testing.T) {
 		if coll == "_superusers" {
 			identity = superuserEmail
 		}
-		first, status := firstStatus(a, 15, func(i int) (reply, error) {
+		first, status := firstStatus(a, 25, func(i int) (reply, error) {
 			return a.do("POST", "/api/collections/"+coll+"/auth-with-password", "", map[string]any{"identity": identity, "password": fmt.Sprintf("wrong-%d", i)})
 		}, 429)
-		row("password guessing on "+coll+" (*:auth 10/60 s)", "429 from attempt 11", attemptText(first, status), first == 11)
+		row("password guessing on "+coll+" (*:auth 20/60 s)", "429 from attempt 21", attemptText(first, status), first == 21)
 		r, _ := a.do("POST", "/api/collections/"+coll+"/auth-with-password", "", map[string]any{"identity": identity, "password": passwordOf(coll)})
 		row("the right password once locked out ("+coll+")", "429", fmt.Sprint(r.Status), r.Status == 429)
 	}
@@ -86,26 +86,26 @@ func TestAbuseLimits(t *testing.T) {
 	// --- comment and review floods, sign-up farming
 	reset()
 	before := w.count(t, "comments")
-	first, status := firstStatus(a, 15, func(i int) (reply, error) {
+	first, status := firstStatus(a, 25, func(i int) (reply, error) {
 		return a.do("POST", "/api/collections/comments/records", student.token, map[string]any{"post": post, "body": fmt.Sprintf("flood %d", i)})
 	}, 429)
 	stored := w.count(t, "comments") - before
-	row("comment flood (comments:create 10/60 s)", "429 from comment 11, 10 stored", fmt.Sprintf("%s, %d stored", attemptText(first, status), stored), first == 11 && stored == 10)
+	row("comment flood (comments:create 20/60 s)", "429 from comment 21, 20 stored", fmt.Sprintf("%s, %d stored", attemptText(first, status), stored), first == 21 && stored == 20)
 
 	reset()
-	first, status = firstStatus(a, 10, func(i int) (reply, error) {
+	first, status = firstStatus(a, 15, func(i int) (reply, error) {
 		return a.do("POST", "/api/collections/reviews/records", student.token, map[string]any{"course": course, "rating": 5})
 	}, 429)
-	row("review flood (reviews:create 5/60 s)", "429 from attempt 6", attemptText(first, status), first == 6)
+	row("review flood (reviews:create 10/60 s)", "429 from attempt 11", attemptText(first, status), first == 11)
 
 	reset()
 	before = w.count(t, "users")
-	first, status = firstStatus(a, 25, func(i int) (reply, error) {
+	first, status = firstStatus(a, 55, func(i int) (reply, error) {
 		return a.do("POST", "/api/collections/users/records", "", map[string]any{
 			"email": fmt.Sprintf("farm%d@reliability.test", i), "password": userPassword, "passwordConfirm": userPassword, "name": "Farm"})
 	}, 429)
 	created := w.count(t, "users") - before
-	row("sign-up farming (users:create 20/hour)", "429 from sign-up 21, 20 stored", fmt.Sprintf("%s, %d stored", attemptText(first, status), created), first == 21 && created == 20)
+	row("sign-up farming (users:create 50/hour)", "429 from sign-up 51, 50 stored", fmt.Sprintf("%s, %d stored", attemptText(first, status), created), first == 51 && created == 50)
 
 	reset()
 	first, status = firstStatus(a, 12, func(i int) (reply, error) {

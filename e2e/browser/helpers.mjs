@@ -49,7 +49,7 @@ const uniq = () => `${process.pid}-${Date.now().toString(36)}-${++seq}`;
  * startSite starts lectern with a superuser and returns
  * {server, url, su (superuser SDK client), superuser, user(role, fields), stop()}.
  *
- * relaxRateLimits: Lectern's per-IP limits are ON by default (20 sign-ups an
+ * relaxRateLimits: Lectern's per-IP limits are ON by default (50 sign-ups an
  * hour, 10 sign-ins a minute…). The browser tests make a handful of users and
  * keep them on; the demo-data script makes dozens of records in seconds from one
  * IP and switches them off as the superuser (PATCH /api/settings).

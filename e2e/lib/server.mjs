@@ -63,7 +63,7 @@ for (const [sig, code] of [
  *   seed (array): args of `lectern seed`, run first;
  *   relaxRateLimits (bool): switch Lectern's per-IP rate limits off once the
  *     server is up (as the superuser: PATCH /api/settings rateLimits.enabled=false).
- *     Lectern ships with them ON (10 auth/min, 20 sign-ups/hour, 10 comments/min
+ *     Lectern ships with them ON (20 auth/min, 50 sign-ups/hour, 20 comments/min
  *     per IP…) and a test suite is one IP making hundreds of writes a minute,
  *     so the SDK suite relaxes them; the test of the limiter itself does not.
  * Returns {url, dir, port, superuser, stop(), run(args), output()}.
