@@ -1,8 +1,6 @@
 package hooks_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
 	"lectern/internal/testkit"
@@ -11,14 +9,4 @@ import (
 // fixture is the data dir every API scenario in this package clones.
 var fixture *testkit.Fixture
 
-func TestMain(m *testing.M) {
-	f, err := testkit.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "build fixture:", err)
-		os.Exit(1)
-	}
-	fixture = f
-	code := m.Run()
-	os.RemoveAll(fixture.Dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m, &fixture) }

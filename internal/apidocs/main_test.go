@@ -1,11 +1,9 @@
 package apidocs
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
@@ -19,17 +17,7 @@ import (
 // fixture is the data dir (every role, records in every state) the tests clone.
 var fixture *testkit.Fixture
 
-func TestMain(m *testing.M) {
-	f, err := testkit.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "build fixture:", err)
-		os.Exit(1)
-	}
-	fixture = f
-	code := m.Run()
-	os.RemoveAll(fixture.Dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m, &fixture) }
 
 // testServer is a fixture app with Lectern's hooks and this package's routes,
 // serving requests in process like tests.ApiScenario, but keeping the app

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,17 +27,7 @@ import (
 
 var fixture *testkit.Fixture
 
-func TestMain(m *testing.M) {
-	f, err := testkit.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "build fixture:", err)
-		os.Exit(1)
-	}
-	fixture = f
-	code := m.Run()
-	os.RemoveAll(fixture.Dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m, &fixture) }
 
 // server is a fixture app with Lectern's hooks and a cache, served over real
 // HTTP so requests run concurrently like in production.

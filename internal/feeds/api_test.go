@@ -9,6 +9,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -148,7 +149,8 @@ func TestFeedsContent(t *testing.T) {
 				require.NoError(t, app.Save(rust))
 				newPost(t, app, map[string]any{"title": "Archived Go", "status": "archived", "topics": []string{testkit.TopicGo}})
 				newPost(t, app, map[string]any{"title": "Draft Go", "status": "draft", "topics": []string{testkit.TopicGo}})
-				newPost(t, app, map[string]any{"title": "Rust post", "topics": []string{rust.Id}})
+				// a minute older, so the order never hangs on two posts sharing a millisecond
+				newPost(t, app, map[string]any{"title": "Rust post", "topics": []string{rust.Id}, "publishedAt": types.NowDateTime().Add(-time.Minute)})
 				newPost(t, app, map[string]any{"title": "Go and Rust", "topics": []string{rust.Id, testkit.TopicGo}})
 			},
 			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -28,17 +26,7 @@ import (
 // fixture is the data dir every scenario in this package clones.
 var fixture *testkit.Fixture
 
-func TestMain(m *testing.M) {
-	f, err := testkit.Build()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "build fixture:", err)
-		os.Exit(1)
-	}
-	fixture = f
-	code := m.Run()
-	os.RemoveAll(fixture.Dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testkit.Main(m, &fixture) }
 
 // siteURL is the AppURL the test apps run with; appURL is how an operator
 // might type it (trailing slash).

@@ -241,3 +241,17 @@ func mustCollection(app core.App, name string) *core.Collection {
 	}
 	return c
 }
+
+// Main is the body of a package's TestMain: it builds the fixture into *f, runs
+// the package's tests, removes the fixture dir and exits with the tests' code.
+func Main(m *testing.M, f **Fixture) {
+	built, err := Build()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "build fixture:", err)
+		os.Exit(1)
+	}
+	*f = built
+	code := m.Run()
+	os.RemoveAll(built.Dir)
+	os.Exit(code)
+}
