@@ -56,7 +56,7 @@ func registerComments(app core.App) {
 	})
 
 	app.OnRecordCreate("comments").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			prepareComment(e.Record)
 			if err := checkCommentPlacement(tx, e.Record); err != nil {
 				return err
@@ -68,7 +68,7 @@ func registerComments(app core.App) {
 		})
 	})
 	app.OnRecordUpdate("comments").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			prepareComment(e.Record)
 			recount, err := changesStored(tx, e.Record, "status")
 			if err != nil {
@@ -84,7 +84,7 @@ func registerComments(app core.App) {
 		})
 	})
 	app.OnRecordDelete("comments").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

@@ -17,7 +17,7 @@ const defaultCurrency = "USD"
 
 func registerCourses(app core.App) {
 	app.OnRecordCreate("courses").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := prepareCourse(tx, e.Record); err != nil {
 				return err
 			}
@@ -28,7 +28,7 @@ func registerCourses(app core.App) {
 		})
 	})
 	app.OnRecordUpdate("courses").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := prepareCourse(tx, e.Record); err != nil {
 				return err
 			}

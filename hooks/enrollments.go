@@ -25,7 +25,7 @@ func registerEnrollments(app core.App) {
 	})
 
 	app.OnRecordCreate("enrollments").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := checkEnrollable(tx, e.Record); err != nil {
 				return err
 			}
@@ -39,7 +39,7 @@ func registerEnrollments(app core.App) {
 		})
 	})
 	app.OnRecordUpdate("enrollments").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := applyProgress(tx, e.Record); err != nil {
 				return err
 			}
@@ -57,7 +57,7 @@ func registerEnrollments(app core.App) {
 		})
 	})
 	app.OnRecordDelete("enrollments").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

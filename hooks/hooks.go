@@ -59,11 +59,11 @@ func callerOf(e *core.RequestEvent) caller {
 // admin reports whether the caller may run the site: a superuser or an admin user.
 func (c caller) admin() bool { return c.superuser || c.role == "admin" }
 
-// inTx runs fn, which must call e.Next(), inside one transaction so the record
+// InTx runs fn, which must call e.Next(), inside one transaction so the record
 // write and its derived effects commit or roll back together. e.App is restored
 // afterwards: PocketBase's after-success hooks (realtime among them) must not
 // run against the finished transaction.
-func inTx(e *core.RecordEvent, fn func(tx core.App) error) error {
+func InTx(e *core.RecordEvent, fn func(tx core.App) error) error {
 	orig := e.App
 	defer func() { e.App = orig }()
 	return orig.RunInTransaction(func(tx core.App) error {

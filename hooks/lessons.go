@@ -9,7 +9,7 @@ import (
 
 func registerLessons(app core.App) {
 	app.OnRecordCreate("lessons").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			e.Record.Set("body", text.SanitizeHTML(e.Record.GetString("body")))
 			if err := e.Next(); err != nil {
 				return err
@@ -24,7 +24,7 @@ func registerLessons(app core.App) {
 		return e.Next()
 	})
 	app.OnRecordDelete("lessons").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

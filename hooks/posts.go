@@ -19,7 +19,7 @@ func registerPosts(app core.App) {
 	registerPublishingGuards(app)
 
 	app.OnRecordCreate("posts").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := preparePost(tx, e.Record); err != nil {
 				return err
 			}
@@ -28,7 +28,7 @@ func registerPosts(app core.App) {
 		})
 	})
 	app.OnRecordUpdate("posts").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := preparePost(tx, e.Record); err != nil {
 				return err
 			}

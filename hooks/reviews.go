@@ -10,7 +10,7 @@ import (
 
 func registerReviews(app core.App) {
 	app.OnRecordCreate("reviews").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			e.Record.Set("body", text.PlainText(e.Record.GetString("body")))
 			if err := checkReviewable(tx, e.Record); err != nil {
 				return err
@@ -22,7 +22,7 @@ func registerReviews(app core.App) {
 		})
 	})
 	app.OnRecordUpdate("reviews").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if changed(e.Record, "body") {
 				e.Record.Set("body", text.PlainText(e.Record.GetString("body")))
 			}
@@ -40,7 +40,7 @@ func registerReviews(app core.App) {
 		})
 	})
 	app.OnRecordDelete("reviews").BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}

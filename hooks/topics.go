@@ -6,7 +6,7 @@ import (
 
 func registerTopics(app core.App) {
 	prepare := func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return InTx(e, func(tx core.App) error {
 			if err := assignSlug(tx, e.Record, "name", "topic"); err != nil {
 				return err
 			}

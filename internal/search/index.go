@@ -8,6 +8,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
+	"lectern/hooks"
 	"lectern/internal/text"
 )
 
@@ -123,7 +124,7 @@ func registerIndexHooks(app core.App) {
 		names[i] = s.collection
 	}
 	app.OnRecordCreate(names...).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return hooks.InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}
@@ -135,7 +136,7 @@ func registerIndexHooks(app core.App) {
 		if !s.indexedChanged(e.Record) {
 			return e.Next() // a counter or status change: nothing to reindex
 		}
-		return inTx(e, func(tx core.App) error {
+		return hooks.InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}
@@ -143,25 +144,12 @@ func registerIndexHooks(app core.App) {
 		})
 	})
 	app.OnRecordDelete(names...).BindFunc(func(e *core.RecordEvent) error {
-		return inTx(e, func(tx core.App) error {
+		return hooks.InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}
 			return deleteDoc(tx, e.Record.Collection().Name, e.Record.Id)
 		})
-	})
-}
-
-// inTx runs fn, which must call e.Next(), inside one transaction so the record
-// write and its index entry commit or roll back together. e.App is restored
-// afterwards: PocketBase's after-success hooks (realtime among them) must not
-// run against the finished transaction.
-func inTx(e *core.RecordEvent, fn func(tx core.App) error) error {
-	orig := e.App
-	defer func() { e.App = orig }()
-	return orig.RunInTransaction(func(tx core.App) error {
-		e.App = tx
-		return fn(tx)
 	})
 }
 
