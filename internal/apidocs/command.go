@@ -5,9 +5,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
+
+	"lectern/internal/cli"
 )
 
 // NewTypesCommand returns the `types` command, which prints TypeScript
@@ -38,7 +39,7 @@ PocketBase also prints SQL to stdout: use --out, or --dev=false.`,
 				}
 			}
 			// dev mode logs every SQL statement to stdout, which is where the types go
-			defer quietSQL(app)()
+			defer cli.QuietSQL(app)()
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("run migrations: %w", err)
 			}
@@ -65,26 +66,4 @@ PocketBase also prints SQL to stdout: use --out, or --dev=false.`,
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
 	return cmd
-}
-
-// quietSQL turns off dev mode's SQL logging until the returned func runs.
-func quietSQL(app core.App) func() {
-	if !app.IsDev() {
-		return func() {}
-	}
-	var restore []func()
-	for _, b := range []dbx.Builder{app.ConcurrentDB(), app.NonconcurrentDB()} {
-		db, ok := b.(*dbx.DB)
-		if !ok {
-			continue
-		}
-		q, x := db.QueryLogFunc, db.ExecLogFunc
-		db.QueryLogFunc, db.ExecLogFunc = nil, nil
-		restore = append(restore, func() { db.QueryLogFunc, db.ExecLogFunc = q, x })
-	}
-	return func() {
-		for _, f := range restore {
-			f()
-		}
-	}
 }

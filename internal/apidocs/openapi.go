@@ -552,11 +552,37 @@ func (b *openAPIBuilder) expandSchema(c *collectionDoc) *obj {
 // bodySchema is a JSON request body (create or update).
 func (b *openAPIBuilder) bodySchema(c *collectionDoc, m mode) *obj {
 	props := o()
-	var required []any
 	create := m == modeJSONCreate
 	if create {
 		props.set(core.FieldNameId, o("type", "string", "description", "Optional: a record id of your own (15 characters a-z0-9); the server generates one otherwise.", "pattern", `^[a-z0-9]{15}$`))
 	}
+	required := b.writableProps(c, props, m, create)
+	what := "create"
+	if !create {
+		what = "update"
+	}
+	desc := "The fields a client may send to " + what + " a `" + c.Name + "` record. Server-set fields are not listed: a value sent for them is ignored."
+	if !create {
+		desc += " Send only the fields to change."
+	}
+	return o("type", "object", "description", desc, "required", nonEmpty(required), "properties", props)
+}
+
+// formSchema is a multipart/form-data body: the same fields, files as binary.
+func (b *openAPIBuilder) formSchema(c *collectionDoc, create bool) *obj {
+	props := o()
+	required := b.writableProps(c, props, modeForm, create)
+	props.set("@jsonPayload", o("type", "string", "contentMediaType", "application/json",
+		"description", "Optional: the non-file fields as one JSON object, an alternative to sending each as its own part."))
+	return o("type", "object",
+		"description", "The same fields as the JSON body, with files as parts; a list is sent as repeated parts.",
+		"required", nonEmpty(required), "properties", props)
+}
+
+// writableProps adds to props the fields a client may send on create or
+// update in mode m (with the update modifiers, and the password fields of an
+// auth collection), returning the names a create requires.
+func (b *openAPIBuilder) writableProps(c *collectionDoc, props *obj, m mode, create bool) (required []any) {
 	for _, f := range c.fields {
 		if (create && !f.access.inCreate()) || (!create && !f.access.inUpdate()) {
 			continue
@@ -579,48 +605,7 @@ func (b *openAPIBuilder) bodySchema(c *collectionDoc, m mode) *obj {
 			required = append(required, "password", "passwordConfirm")
 		}
 	}
-	what := "create"
-	if !create {
-		what = "update"
-	}
-	desc := "The fields a client may send to " + what + " a `" + c.Name + "` record. Server-set fields are not listed: a value sent for them is ignored."
-	if !create {
-		desc += " Send only the fields to change."
-	}
-	return o("type", "object", "description", desc, "required", nonEmpty(required), "properties", props)
-}
-
-// formSchema is a multipart/form-data body: the same fields, files as binary.
-func (b *openAPIBuilder) formSchema(c *collectionDoc, create bool) *obj {
-	props := o()
-	var required []any
-	for _, f := range c.fields {
-		if (create && !f.access.inCreate()) || (!create && !f.access.inUpdate()) {
-			continue
-		}
-		s := b.fieldSchema(f, modeForm)
-		if s == nil {
-			continue
-		}
-		props.set(f.name(), s)
-		if create && f.required() {
-			required = append(required, f.name())
-		}
-		if !create {
-			b.modifiers(props, f, modeForm)
-		}
-	}
-	if c.IsAuth() {
-		b.passwordProps(c, props, create)
-		if create {
-			required = append(required, "password", "passwordConfirm")
-		}
-	}
-	props.set("@jsonPayload", o("type", "string", "contentMediaType", "application/json",
-		"description", "Optional: the non-file fields as one JSON object, an alternative to sending each as its own part."))
-	return o("type", "object",
-		"description", "The same fields as the JSON body, with files as parts; a list is sent as repeated parts.",
-		"required", nonEmpty(required), "properties", props)
+	return required
 }
 
 func nonEmpty(list []any) any {

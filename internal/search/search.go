@@ -43,9 +43,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
+
+	"lectern/internal/cli"
 )
 
 // Route is the search endpoint's path.
@@ -100,7 +101,7 @@ back (raw SQL, a restored partial backup) or to compact the index.`,
 				return fmt.Errorf("run migrations: %w", err)
 			}
 			start := time.Now()
-			restore := quietSQL(app) // dev mode would print every row's INSERT
+			restore := cli.QuietSQL(app) // dev mode would print every row's INSERT
 			stats, err := Rebuild(app)
 			restore()
 			if err != nil {
@@ -109,22 +110,5 @@ back (raw SQL, a restored partial backup) or to compact the index.`,
 			fmt.Fprintf(cmd.OutOrStdout(), "Reindexed %s in %s.\n", stats, time.Since(start).Round(time.Millisecond))
 			return nil
 		},
-	}
-}
-
-// quietSQL turns off dev mode's statement log until the returned func runs.
-func quietSQL(app core.App) func() {
-	var restore []func()
-	for _, b := range []dbx.Builder{app.ConcurrentDB(), app.NonconcurrentDB()} {
-		if db, ok := b.(*dbx.DB); ok {
-			q, e := db.QueryLogFunc, db.ExecLogFunc
-			db.QueryLogFunc, db.ExecLogFunc = nil, nil
-			restore = append(restore, func() { db.QueryLogFunc, db.ExecLogFunc = q, e })
-		}
-	}
-	return func() {
-		for _, f := range restore {
-			f()
-		}
 	}
 }

@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
+
+	"lectern/internal/cli"
 )
 
 // NewCommand returns the `seed` command, which fills the data dir with demo data.
@@ -44,7 +45,7 @@ DELETES every user, topic, post, comment, course, lesson, enrollment and review
 					return fmt.Errorf("bootstrap: %w", err)
 				}
 			}
-			defer quietSQL(app)()
+			defer cli.QuietSQL(app)()
 			if err := app.RunAllMigrations(); err != nil {
 				return fmt.Errorf("run migrations: %w", err)
 			}
@@ -87,31 +88,6 @@ DELETES every user, topic, post, comment, course, lesson, enrollment and review
 	f.IntVar(&opts.BatchSize, "batch", opts.BatchSize, "records per transaction")
 	f.BoolVar(&force, "force", false, "DELETE all existing Lectern records first (superusers and settings are kept)")
 	return cmd
-}
-
-// quietSQL turns off dev mode's SQL echo for the seed (a binary run from a
-// temp dir counts as `go run` and is in dev mode): printing hundreds of
-// thousands of statements would take longer than running them. It returns
-// the function that restores it.
-func quietSQL(app core.App) func() {
-	if !app.IsDev() {
-		return func() {}
-	}
-	var restore []func()
-	for _, b := range []dbx.Builder{app.ConcurrentDB(), app.NonconcurrentDB()} {
-		db, ok := b.(*dbx.DB)
-		if !ok {
-			continue
-		}
-		q, e := db.QueryLogFunc, db.ExecLogFunc
-		db.QueryLogFunc, db.ExecLogFunc = nil, nil
-		restore = append(restore, func() { db.QueryLogFunc, db.ExecLogFunc = q, e })
-	}
-	return func() {
-		for _, f := range restore {
-			f()
-		}
-	}
 }
 
 func describe(counts map[string]int) string {
