@@ -12,9 +12,10 @@ import (
 
 // TestAbuseLimits runs the binary with Lectern's shipped rate limits (on) and
 // `--origins https://good.example`, and checks: password guessing gets a 429
-// after the configured 10 attempts a minute (users and superusers), comment
-// floods after 10 a minute, review floods after 5, sign-up farming after 20
-// an hour; a person's pace (a page load burst, reading, commenting every few
+// after the configured 20 attempts a minute (users and superusers), comment
+// floods after 20 a minute, review floods after 10, sign-up farming after 50
+// an hour, password-reset and verification mails after 10 in 15 minutes; a
+// person's pace (a page load burst, reading, commenting every few
 // seconds) is never throttled; CORS answers only the configured origin;
 // API responses carry the security headers; admin APIs refuse every
 // non-superuser. Refused writes store nothing.
@@ -111,7 +112,13 @@ func TestAbuseLimits(t *testing.T) {
 	first, status = firstStatus(a, 12, func(i int) (reply, error) {
 		return a.do("POST", "/api/collections/users/request-password-reset", "", map[string]any{"email": fmt.Sprintf("someone%d@reliability.test", i)})
 	}, 429)
-	rows = append(rows, fmt.Sprintf("| password-reset requests for 12 addresses in a burst (no rule: only /api/ 600/10 s) | informational | %s | note |", attemptText(first, status)))
+	row("password-reset mails to 12 addresses in a burst (*:requestPasswordReset 10/15 min)", "429 from request 11", attemptText(first, status), first == 11)
+
+	reset()
+	first, status = firstStatus(a, 12, func(i int) (reply, error) {
+		return a.do("POST", "/api/collections/users/request-verification", "", map[string]any{"email": fmt.Sprintf("someone%d@reliability.test", i)})
+	}, 429)
+	row("verification mails to 12 addresses in a burst (*:requestVerification 10/15 min)", "429 from request 11", attemptText(first, status), first == 11)
 
 	// --- CORS
 	for _, c := range []struct{ origin, want string }{
