@@ -23,6 +23,7 @@ func Register(app core.App) {
 	registerPerPageCap(app)
 	registerSecurityHeaders(app)
 	registerGuards(app)
+	registerTextClean(app)
 	registerUsers(app)
 	registerTopics(app)
 	registerPosts(app)
