@@ -66,6 +66,7 @@ func main() {
 					if strings.HasPrefix(re.Request.URL.Path, "/api/") {
 						return re.NotFoundError("", nil)
 					}
+					re.Response.Header().Set("Content-Security-Policy", siteCSP)
 					return site(re)
 				})
 			}
@@ -78,6 +79,13 @@ func main() {
 		log.Fatal(err)
 	}
 }
+
+// siteCSP is the Content-Security-Policy of the demo site: its own scripts,
+// styles and API only, so even if sanitized post HTML ever let markup through,
+// no injected or third-party script could run. Images may come from anywhere
+// (posts embed them by URL, and pasted ones as data: URLs).
+const siteCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data: blob:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 
 // dbConnect is PocketBase's default SQLite connection with synchronous=FULL for
 // data.db: in WAL mode PocketBase's NORMAL survives a process crash but may

@@ -155,6 +155,21 @@ test("guest: blog list with topic filter, post deep link, sign-in prompt", async
   const covered = await publishPost(author, { title: "A post with a cover", cover: coverFile() });
   assert.ok(covered.cover);
 
+  // the site's CSP: only its own scripts run, so an inline script that got into the page does not
+  // (on a page of its own: the browser logs the refusal as a console error, which the watcher counts)
+  const probe = await page.context().newPage();
+  const home = await probe.goto(site.url);
+  assert.match(home.headers()["content-security-policy"] || "", /script-src 'self';/);
+  const injected = await probe.evaluate(() => {
+    const s = document.createElement("script");
+    s.textContent = "window.__lecternInjected = true";
+    document.body.append(s);
+    s.remove();
+    return window.__lecternInjected === true;
+  });
+  assert.equal(injected, false, "an inline script ran despite the CSP");
+  await probe.close();
+
   await page.goto(site.url);
   const card = page.locator(".post-card", { hasText: post.title });
   await card.waitFor();
