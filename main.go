@@ -21,6 +21,7 @@ import (
 	"lectern/internal/apidocs"
 	"lectern/internal/cache"
 	"lectern/internal/feeds"
+	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
 	_ "lectern/migrations"
@@ -45,6 +46,7 @@ func main() {
 	feeds.Register(app)
 	apidocs.Register(app)
 	cache.Register(app)
+	realtime.Register(app)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),

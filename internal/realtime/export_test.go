@@ -1,0 +1,13 @@
+package realtime
+
+import "github.com/pocketbase/pocketbase/core"
+
+// MemoQueries reports whether app is the memoizing app of a broadcast and how
+// many of its access checks reached the database.
+func MemoQueries(app core.App) (int64, bool) {
+	m, ok := app.(*eventApp)
+	if !ok {
+		return 0, false
+	}
+	return m.memo.queries.Load(), true
+}
