@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -46,6 +51,7 @@ type cellResult struct {
 	P50ms     float64 `json:"p50_ms"`
 	P99ms     float64 `json:"p99_ms"`
 	CPUus     float64 `json:"cpu_us_per_req"`
+	ClientCPU float64 `json:"client_cpu_us_per_req"` // the bench process's own CPU (getrusage), the load client's cost
 	RSSMB     float64 `json:"rss_mb"`
 	Hits      int     `json:"cache_hits"`
 	FirstErr  string  `json:"first_error,omitempty"`
@@ -53,7 +59,9 @@ type cellResult struct {
 
 func (r cellResult) key() string { return fmt.Sprintf("%s c%d", r.Scenario, r.Conc) }
 
-// newClient is the load client: keep-alive connections, one per worker.
+// newClient is a net/http client with keep-alive connections, for the
+// fixture capture and R1; the cells use loadConn, which costs the bench
+// process far less CPU per request.
 func newClient(conc int) *http.Client {
 	return &http.Client{
 		Timeout: 60 * time.Second,
@@ -73,40 +81,263 @@ type sample struct {
 	errMsg string
 }
 
-func do(ctx context.Context, client *http.Client, base string, rq request, want int) sample {
-	var body io.Reader
-	if rq.body != nil {
-		body = bytes.NewReader(rq.body)
+// loadConn is the load client of the cells: one keep-alive HTTP/1.1
+// connection per worker, requests written from a reused buffer in one write,
+// responses parsed only as far as HTTP needs to frame them (status line,
+// Content-Length or chunked encoding, Connection) plus the X-Cache header;
+// bodies are read and dropped. The same code drives every contender.
+type loadConn struct {
+	addr     string
+	deadline time.Time // of every read and write: the pass's end plus a minute
+	c        net.Conn
+	br       *bufio.Reader
+	wbuf     []byte
+	reused   bool // a response was read on c already
+	all      *connSet
+}
+
+// connSet holds every connection a cell dialed, so a cancel can close them
+// under the workers.
+type connSet struct {
+	mu    sync.Mutex
+	conns []net.Conn
+	done  bool
+}
+
+func (cs *connSet) add(c net.Conn) bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.done {
+		return false
 	}
-	req, err := http.NewRequestWithContext(ctx, rq.method, base+rq.path, body)
+	cs.conns = append(cs.conns, c)
+	return true
+}
+
+func (cs *connSet) closeAll() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.done = true
+	for _, c := range cs.conns {
+		c.Close()
+	}
+	cs.conns = nil
+}
+
+func (k *loadConn) close() {
+	if k.c != nil {
+		k.c.Close()
+		k.c = nil
+	}
+}
+
+func (k *loadConn) dial(ctx context.Context) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", k.addr)
 	if err != nil {
-		return sample{errMsg: err.Error()}
+		return err
 	}
-	if rq.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if !k.all.add(c) {
+		c.Close()
+		return context.Canceled
 	}
-	if rq.token != "" {
-		req.Header.Set("Authorization", rq.token)
+	if err := c.SetDeadline(k.deadline); err != nil {
+		c.Close()
+		return err
 	}
+	k.c, k.reused = c, false
+	if k.br == nil {
+		k.br = bufio.NewReaderSize(c, 64<<10)
+	} else {
+		k.br.Reset(c)
+	}
+	return nil
+}
+
+// do sends rq and reads the response; it retries a GET once on a fresh
+// connection when a reused one fails before any response byte (the server
+// closed it while idle).
+func (k *loadConn) do(ctx context.Context, rq request, want int) sample {
 	t0 := time.Now()
-	res, err := client.Do(req)
-	if err != nil {
-		return sample{lat: time.Since(t0), errMsg: err.Error()}
+	smp, fresh := k.try(ctx, rq, want)
+	if !smp.ok && !fresh && rq.method == http.MethodGet {
+		smp, _ = k.try(ctx, rq, want)
 	}
-	b, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	lat := time.Since(t0)
-	if err != nil {
-		return sample{lat: lat, errMsg: err.Error()}
+	smp.lat = time.Since(t0)
+	return smp
+}
+
+// try reports whether a failure happened before the response started on a
+// reused connection (false: retrying may help).
+func (k *loadConn) try(ctx context.Context, rq request, want int) (sample, bool) {
+	if k.c == nil {
+		if err := k.dial(ctx); err != nil {
+			return sample{errMsg: err.Error()}, true
+		}
 	}
-	if res.StatusCode != want {
-		msg := string(b)
+	b := append(k.wbuf[:0], rq.method...)
+	b = append(b, ' ')
+	b = append(b, rq.path...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, k.addr...)
+	b = append(b, "\r\n"...)
+	if rq.token != "" {
+		b = append(b, "Authorization: "...)
+		b = append(b, rq.token...)
+		b = append(b, "\r\n"...)
+	}
+	if rq.body != nil {
+		b = append(b, "Content-Type: application/json\r\nContent-Length: "...)
+		b = strconv.AppendInt(b, int64(len(rq.body)), 10)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "\r\n"...)
+	b = append(b, rq.body...)
+	k.wbuf = b
+	fresh := !k.reused
+	if _, err := k.c.Write(b); err != nil {
+		k.close()
+		return sample{errMsg: err.Error()}, fresh
+	}
+	status, hit, body, started, err := k.read(rq.method, want)
+	if err != nil {
+		k.close()
+		return sample{errMsg: fmt.Sprintf("%s %s: %v", rq.method, rq.path, err)}, fresh || started
+	}
+	k.reused = true
+	if status != want {
+		msg := string(body)
 		if len(msg) > 300 {
 			msg = msg[:300]
 		}
-		return sample{lat: lat, errMsg: fmt.Sprintf("%s %s: %d %s", rq.method, rq.path, res.StatusCode, msg)}
+		return sample{errMsg: fmt.Sprintf("%s %s: %d %s", rq.method, rq.path, status, msg)}, true
 	}
-	return sample{lat: lat, ok: true, hit: res.Header.Get("X-Cache") == "HIT"}
+	return sample{ok: true, hit: hit}, true
+}
+
+var errMalformed = errors.New("malformed response")
+
+// read reads one response. It returns the body only when the status is not
+// want (for the error message); a 200 must have a body. started reports
+// whether any of the response had arrived.
+func (k *loadConn) read(method string, want int) (status int, hit bool, body []byte, started bool, err error) {
+	line, err := k.br.ReadSlice('\n')
+	if err != nil {
+		return 0, false, nil, len(line) > 0, err
+	}
+	started = true
+	// HTTP/1.1 200 OK
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+		return 0, false, nil, true, errMalformed
+	}
+	status, err = strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, false, nil, true, errMalformed
+	}
+	length, chunked, closing := int64(-1), false, line[7] == '0'
+	for {
+		line, err = k.br.ReadSlice('\n')
+		if err != nil {
+			return 0, false, nil, true, err
+		}
+		if len(line) <= 2 {
+			break // the blank line
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, false, nil, true, errMalformed
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil || length < 0 {
+				return 0, false, nil, true, errMalformed
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(value, []byte("chunked"))
+		case bytes.EqualFold(name, []byte("Connection")):
+			closing = bytes.EqualFold(value, []byte("close"))
+		case bytes.EqualFold(name, []byte("X-Cache")):
+			hit = string(value) == "HIT"
+		}
+	}
+	var buf *bytes.Buffer
+	if status != want {
+		buf = &bytes.Buffer{}
+	}
+	n := int64(0)
+	switch {
+	case method == http.MethodHead || status == http.StatusNoContent || status == http.StatusNotModified || status < 200:
+	case chunked:
+		n, err = k.chunked(buf)
+	case length >= 0:
+		n, err = k.body(length, buf)
+	default: // the body runs to the end of the connection
+		n, err = k.body(-1, buf)
+		closing = true
+	}
+	if err != nil {
+		return 0, false, nil, true, err
+	}
+	if closing {
+		k.close()
+	}
+	if status == http.StatusOK && n == 0 && method != http.MethodHead {
+		return 0, false, nil, true, errors.New("200 with an empty body")
+	}
+	if buf != nil {
+		body = buf.Bytes()
+	}
+	return status, hit, body, true, nil
+}
+
+// body reads n bytes (to EOF when n < 0) into keep, or drops them.
+func (k *loadConn) body(n int64, keep *bytes.Buffer) (int64, error) {
+	if n < 0 {
+		if keep != nil {
+			return keep.ReadFrom(k.br)
+		}
+		return io.Copy(io.Discard, k.br)
+	}
+	if keep != nil {
+		return io.CopyN(keep, k.br, n)
+	}
+	d, err := k.br.Discard(int(n))
+	return int64(d), err
+}
+
+// chunked reads a chunked body and its trailer.
+func (k *loadConn) chunked(keep *bytes.Buffer) (int64, error) {
+	total := int64(0)
+	for {
+		line, err := k.br.ReadSlice('\n')
+		if err != nil {
+			return total, err
+		}
+		hexSize, _, _ := bytes.Cut(bytes.TrimSpace(line), []byte(";"))
+		size, err := strconv.ParseInt(string(hexSize), 16, 64)
+		if err != nil || size < 0 {
+			return total, errMalformed
+		}
+		if size == 0 {
+			for { // trailer fields, then the blank line
+				line, err := k.br.ReadSlice('\n')
+				if err != nil {
+					return total, err
+				}
+				if len(line) <= 2 {
+					return total, nil
+				}
+			}
+		}
+		if _, err := k.body(size, keep); err != nil {
+			return total, err
+		}
+		total += size
+		if crlf, err := k.br.ReadSlice('\n'); err != nil || len(crlf) > 2 {
+			return total, errMalformed
+		}
+	}
 }
 
 // run executes c against s and measures it.
@@ -115,8 +346,16 @@ func (c cell) run(ctx context.Context, s *server, round int) (cellResult, error)
 	if want == 0 {
 		want = http.StatusOK
 	}
-	client := newClient(c.conc)
-	defer client.CloseIdleConnections()
+	all := &connSet{}
+	conns := make([]*loadConn, c.conc)
+	for w := range conns {
+		conns[w] = &loadConn{addr: s.addr, all: all}
+	}
+	stop := context.AfterFunc(ctx, all.closeAll)
+	defer func() {
+		stop()
+		all.closeAll()
+	}()
 	res := cellResult{Round: round, Contender: s.c.Name, Scenario: c.scenario, Conc: c.conc}
 
 	var idx atomic.Int64
@@ -126,7 +365,12 @@ func (c cell) run(ctx context.Context, s *server, round int) (cellResult, error)
 		var all []sample
 		var wg sync.WaitGroup
 		t0 := time.Now()
-		for range c.conc {
+		for w := range c.conc {
+			k := conns[w]
+			k.deadline = deadline.Add(time.Minute)
+			if k.c != nil {
+				_ = k.c.SetDeadline(k.deadline)
+			}
 			wg.Go(func() {
 				var mine []sample
 				for ctx.Err() == nil && time.Now().Before(deadline) {
@@ -138,7 +382,7 @@ func (c cell) run(ctx context.Context, s *server, round int) (cellResult, error)
 					if !ok {
 						break
 					}
-					smp := do(ctx, client, s.base, rq, want)
+					smp := k.do(ctx, rq, want)
 					if keep {
 						mine = append(mine, smp)
 					}
@@ -160,7 +404,9 @@ func (c cell) run(ctx context.Context, s *server, round int) (cellResult, error)
 	if err != nil {
 		return res, err
 	}
+	self0 := selfCPU()
 	samples, elapsed := pass(c.warm+c.count, time.Now().Add(c.cap), true)
+	self1 := selfCPU()
 	cpu1, err := cpuTime(s.pid())
 	if err != nil {
 		return res, err
@@ -188,10 +434,20 @@ func (c cell) run(ctx context.Context, s *server, round int) (cellResult, error)
 	if res.N > 0 {
 		res.RPS = float64(res.N) / elapsed.Seconds()
 		res.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(res.N)
+		res.ClientCPU = float64((self1 - self0).Microseconds()) / float64(res.N)
 	}
 	res.P50ms, res.P99ms = percentile(lats, 0.50), percentile(lats, 0.99)
 	res.RSSMB = float64(rssBytes(s.pid())) / (1 << 20)
 	return res, nil
+}
+
+// selfCPU is the bench process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func percentile(lats []time.Duration, p float64) float64 {

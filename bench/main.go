@@ -267,8 +267,8 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 		if r.Errors > 0 {
 			errs = fmt.Sprintf("  %d ERRORS: %s", r.Errors, r.FirstErr)
 		}
-		fmt.Fprintf(logw, "  %-3s c%-3d %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %7.0f µs CPU/req  %4.0f MB%s%s\n",
-			r.Scenario, r.Conc, r.RPS, r.P50ms, r.P99ms, r.CPUus, r.RSSMB, hits, errs)
+		fmt.Fprintf(logw, "  %-3s c%-3d %7.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %7.0f µs CPU/req (client %3.0f)  %4.0f MB%s%s\n",
+			r.Scenario, r.Conc, r.RPS, r.P50ms, r.P99ms, r.CPUus, r.ClientCPU, r.RSSMB, hits, errs)
 		return nil
 	}
 

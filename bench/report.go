@@ -225,9 +225,9 @@ func (r *report) write(path string) error {
 	w("| data set | `lectern seed %s`: %d users, %d posts, %d comments, %d courses, %d enrollments, %d reviews; plus %d bench students each enrolled in %d published courses |\n",
 		strings.Join(sz.seedArgs(), " "), sz.Users, sz.Posts, sz.Comments, sz.Courses, sz.Enrollments, sz.Reviews, sz.BenchUsers, sz.BenchCourses)
 	w("| settings | %s, set in the data set after `migrate`, before any server starts (every contender runs on a copy of the same data dir) |\n", r.fix.Relaxed)
-	w("| method | %d rounds; each round starts every contender once (rotated order) on a pristine copy of the data dir, `serve --dev=false` on 127.0.0.1; per cell a warm-up, then up to a bounded count of requests capped at %s; reads from %d keep-alive clients; figures are medians over rounds, ratios are medians of per-round ratios |\n",
+	w("| method | %d rounds; each round starts every contender once (rotated order) on a pristine copy of the data dir, `serve --dev=false` on 127.0.0.1; per cell a warm-up, then up to a bounded count of requests capped at %s; reads from %d workers, each on one keep-alive connection; figures are medians over rounds, ratios are medians of per-round ratios |\n",
 		cfg.Rounds, cfg.Cell, cfg.ReadConc)
-	w("| CPU/request | server utime+stime from `/proc/<pid>/stat` over the cell ÷ requests (10 ms ticks); the load client runs on the same %d CPUs |\n\n", runtime.NumCPU())
+	w("| CPU/request | server utime+stime from `/proc/<pid>/stat` over the cell ÷ requests (10 ms ticks); the load client (the bench's own minimal HTTP/1.1 client, the same for every contender; its CPU per request is in `results.json`) runs on the same %d CPUs |\n\n", runtime.NumCPU())
 
 	w("Contenders: **Lectern** (the real binary: all hooks, rules, the response cache, whose hits skip PocketBase's request log and rate limiter); **Lectern, cache off** (same binary, `%s=off`); **bare PocketBase** (`bench/contenders/bare`: same migrations, no Lectern hooks); **PocketBase + JS hooks** (`bench/contenders/jshooks`: same migrations, the jsvm plugin with `pb_hooks/*.pb.js` doing the comment counter, rating aggregate and slugs); **net/http ceiling** (`bench/contenders/ceiling`: serves the bytes captured from Lectern for each read URL).\n\n", "LECTERN_CACHE")
 

@@ -1,8 +1,9 @@
 // Package cache is Lectern's response cache for the public read API: the
 // bodies of unauthenticated GET requests of public record lists and records
 // (/api/collections/{posts,courses,topics,comments,lessons,reviews}/records
-// and …/records/{id}, any query string), kept in memory and served without
-// touching the database until the next write.
+// and …/records/{id}, any query string), kept in memory under the
+// request-target exactly as sent and served without touching the database
+// until the next write.
 //
 // Invalidation is global and conservative: every committed create, update or
 // delete of any model the public responses can depend on (every collection's
@@ -31,10 +32,21 @@
 // body) and "Cache-Control: public, max-age=0, must-revalidate", and a
 // matching If-None-Match gets a 304.
 //
-// A hit is answered right after CORS, before PocketBase's activity logger and
-// rate limiter: like a CDN in front of the server, cached hits do not appear
-// in the request logs and are not counted by the rate limits. A miss runs the
-// whole chain, and the headers it set are replayed on later hits.
+// A hit is answered before PocketBase's activity logger and rate limiter: like
+// a CDN in front of the server, cached hits do not appear in the request logs
+// and are not counted by the rate limits. A miss runs the whole chain, and the
+// headers it set are replayed on later hits.
+//
+// Where the hit is answered: in front of PocketBase's router (Handler wraps
+// the http.Server's handler, so a hit costs no routing, no request event and
+// no middleware) once the headers the middlewares before the cache set have
+// been seen for the request's Host and Origin. Only CORS (Vary: Origin, and
+// Access-Control-Allow-Origin for an allowed Origin) and PocketBase's www
+// redirect may run before the cache, and for a GET their headers depend on
+// nothing else; with any other middleware there, no hit skips the router.
+// Until a (Host, Origin) pair has been seen (at most 256 are kept), and where
+// the server is not started by apis.Serve, hits are answered by the router
+// middleware right after CORS.
 //
 // Out-of-process writes (another process writing the same SQLite file, raw
 // SQL that bypasses the app) do not bump the generation: entries also expire
@@ -45,6 +57,7 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -127,39 +140,82 @@ type Cache struct {
 	unsafe atomic.Pointer[string]
 
 	mu    sync.Mutex
-	items map[string]*list.Element
+	items map[key]*list.Element
 	lru   *list.List // front: most recently used
 	bytes int64
 
-	hits, misses, stores, bumps atomic.Int64
+	// prefaces are the headers set before the cache middleware, by (Host,
+	// Origin); copy-on-write under pmu
+	pmu      sync.Mutex
+	prefaces atomic.Pointer[map[vantage]*preface]
+
+	hits, early, misses, stores, bumps atomic.Int64
+}
+
+// key names a stored response: the generation it was produced in and the
+// request-target exactly as the client sent it.
+type key struct {
+	gen uint64
+	uri string
 }
 
 type entry struct {
-	key    string
-	gen    uint64
+	key    key
 	body   []byte
 	etag   string
-	header http.Header // set by the handler chain on the miss
+	ok     []field // the headers of a 200: the chain's (Vary aside), ETag, Cache-Control, Content-Length
+	nm     []field // those of a 304: no Content-Type or Content-Length
 	stored time.Time
 }
 
+// field is one header, its values shared by every hit (never appended to:
+// the slices are clipped, so an Add on a response copies them).
+type field struct {
+	name   string
+	values []string
+}
+
+func setFields(h http.Header, fs []field) {
+	for _, f := range fs {
+		h[f.name] = f.values
+	}
+}
+
 func (e *entry) size() int64 {
-	n := len(e.key) + len(e.body) + len(e.etag) + 128
-	for k, v := range e.header {
-		n += len(k) + 16
-		for _, s := range v {
+	n := len(e.key.uri) + len(e.body) + len(e.etag) + 128
+	for _, f := range e.ok {
+		n += len(f.name) + 16
+		for _, s := range f.values {
 			n += len(s) + 16
 		}
 	}
 	return int64(n)
 }
 
+// vantage is what the middlewares before the cache may base their headers
+// on: CORS reads the Origin, PocketBase's www redirect the Host.
+type vantage struct{ host, origin string }
+
+// preface is what those middlewares set on a cacheable request from one
+// vantage; a hit answered in front of the router replays it.
+type preface struct {
+	header []field // Vary aside
+	vary   []string
+	// unstable marks a vantage whose requests saw different headers: its
+	// hits always go through the router
+	unstable bool
+}
+
+// maxVantages bounds the learned prefaces: a hit from any other vantage goes
+// through the router.
+const maxVantages = 256
+
 // New returns an empty cache; Bind attaches it to an app.
 func New(opts Options) *Cache {
 	c := &Cache{
 		opts:    opts,
 		collect: map[string]bool{},
-		items:   map[string]*list.Element{},
+		items:   map[key]*list.Element{},
 		lru:     list.New(),
 	}
 	for _, name := range opts.Collections {
@@ -167,12 +223,14 @@ func New(opts Options) *Cache {
 	}
 	none := ""
 	c.unsafe.Store(&none)
+	c.prefaces.Store(&map[vantage]*preface{})
 	return c
 }
 
 // Stats are the cache's counters since it was created.
 type Stats struct {
 	Hits, Misses, Stores, Bumps int64
+	Early                       int64 // the hits answered in front of the router
 	Entries                     int
 	Bytes                       int64
 	Generation                  uint64
@@ -185,7 +243,7 @@ func (c *Cache) Stats() Stats {
 	n, b := len(c.items), c.bytes
 	c.mu.Unlock()
 	return Stats{
-		Hits: c.hits.Load(), Misses: c.misses.Load(), Stores: c.stores.Load(), Bumps: c.bumps.Load(),
+		Hits: c.hits.Load(), Early: c.early.Load(), Misses: c.misses.Load(), Stores: c.stores.Load(), Bumps: c.bumps.Load(),
 		Entries: n, Bytes: b, Generation: c.gen.Load(), Disabled: *c.unsafe.Load(),
 	}
 }
@@ -221,7 +279,7 @@ func (c *Cache) Bind(app core.App) {
 			se.App.Logger().Warn("response cache off", "reason", why)
 		}
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
-			Id:   "lecternResponseCache",
+			Id:   middlewareID,
 			Func: c.serve,
 			// Right after CORS (bound before the OnServe hooks, so it stays
 			// first at the same priority) and before PocketBase's activity
@@ -233,8 +291,65 @@ func (c *Cache) Bind(app core.App) {
 			// the hits.
 			Priority: apis.DefaultCorsMiddlewarePriority,
 		})
-		return se.Next()
+		if err := se.Next(); err != nil {
+			return err
+		}
+		// apis.Serve sets the server's handler to the router's mux in the
+		// last step of OnServe and starts serving after OnServe returns:
+		// wrapping it here answers hits before the router does any work.
+		if se.Server == nil || se.Server.Handler == nil {
+			return nil
+		}
+		if id := unknownBefore(se.Router.Middlewares); id != "" {
+			se.App.Logger().Warn("response cache: hits go through the router",
+				"reason", "middleware "+id+" runs before the cache")
+			return nil
+		}
+		se.Server.Handler = c.Handler(se.Server.Handler)
+		return nil
 	})
+}
+
+const middlewareID = "lecternResponseCache"
+
+// prefaceMiddlewares may run before the cache middleware: their headers depend
+// on nothing but the request's Host and Origin (for a GET), so a hit answered
+// in front of the router can replay what they set for the same vantage.
+var prefaceMiddlewares = map[string]bool{
+	apis.DefaultCorsMiddlewareId:        true,
+	apis.DefaultWWWRedirectMiddlewareId: true,
+}
+
+// unknownBefore returns the id of a global middleware that runs before the
+// cache's and is not one of prefaceMiddlewares ("(no id)" if it has none), or
+// "". Such a middleware may set headers per request, which only the router
+// path gives the hits.
+func unknownBefore(mws []*hook.Handler[*core.RequestEvent]) string {
+	var cache *hook.Handler[*core.RequestEvent]
+	for _, h := range mws {
+		if h.Id == middlewareID {
+			cache = h
+		}
+	}
+	if cache == nil {
+		return ""
+	}
+	seen := false
+	for _, h := range mws {
+		if h == cache {
+			seen = true
+			continue
+		}
+		// hooks sort stably by priority: an equal one bound earlier runs first
+		before := h.Priority < cache.Priority || (h.Priority == cache.Priority && !seen)
+		if before && !prefaceMiddlewares[h.Id] {
+			if h.Id == "" {
+				return "(no id)"
+			}
+			return h.Id
+		}
+	}
+	return ""
 }
 
 // privateTables hold nothing a guest can read, directly or through a rule.
@@ -303,11 +418,18 @@ func (c *Cache) checkRules(app core.App) {
 	c.unsafe.Store(&why)
 }
 
-// cacheable returns the cache key of a request the cache may answer, or "".
-func (c *Cache) cacheable(e *core.RequestEvent) string {
-	r := e.Request
-	if r.Method != http.MethodGet || e.Auth != nil ||
-		r.Header.Get("Authorization") != "" || r.Header.Get("Cookie") != "" {
+// cacheable returns the cache key of a request the cache may answer, or "":
+// the request-target as sent, so a stored response is only ever replayed for
+// the very same bytes (and so the same route).
+func (c *Cache) cacheable(r *http.Request) string {
+	if r.Method != http.MethodGet {
+		return ""
+	}
+	// present at all, even empty: never a guest response
+	if _, ok := r.Header["Authorization"]; ok {
+		return ""
+	}
+	if _, ok := r.Header["Cookie"]; ok {
 		return ""
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/api/collections/")
@@ -330,29 +452,122 @@ func (c *Cache) cacheable(e *core.RequestEvent) string {
 	if *c.unsafe.Load() != "" {
 		return ""
 	}
-	key := r.URL.EscapedPath() + "?" + r.URL.RawQuery
-	if len(key) > c.opts.MaxKeyBytes {
+	uri := r.RequestURI
+	if uri == "" { // a request built in process, not read from a client
+		uri = r.URL.RequestURI()
+	}
+	if len(uri) > c.opts.MaxKeyBytes {
 		return ""
 	}
-	return key
+	return uri
+}
+
+// Handler wraps the server's handler (the router) and answers the hits it can
+// before it: a cacheable request whose response is stored, from a vantage
+// whose preface (the headers set before the cache middleware) is known.
+// Everything else, misses and first requests from a vantage included, goes to
+// next, where the cache middleware answers or records it.
+func (c *Cache) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !c.serveEarly(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func (c *Cache) serveEarly(w http.ResponseWriter, r *http.Request) bool {
+	uri := c.cacheable(r)
+	if uri == "" {
+		return false
+	}
+	gen := c.gen.Load() // before the lookup, as in serve
+	pre := (*c.prefaces.Load())[vantage{r.Host, r.Header.Get("Origin")}]
+	if pre == nil || pre.unstable {
+		return false
+	}
+	ent := c.get(key{gen, uri})
+	if ent == nil {
+		return false
+	}
+	c.hits.Add(1)
+	c.early.Add(1)
+	h := w.Header()
+	setFields(h, pre.header)
+	h["Vary"] = pre.vary
+	c.write(w, r, ent, hitValue)
+	return true
+}
+
+// learn records the preface of a cacheable request seen by the middleware.
+// A vantage whose requests get different prefaces is marked unstable.
+func (c *Cache) learn(v vantage, before http.Header) {
+	if old, ok := (*c.prefaces.Load())[v]; ok && (old.unstable || old.matches(before)) {
+		return
+	}
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	cur := *c.prefaces.Load()
+	pre, ok := cur[v]
+	switch {
+	case ok && (pre.unstable || pre.matches(before)):
+		return
+	case ok:
+		pre = &preface{unstable: true}
+	case len(cur) >= maxVantages:
+		return
+	default:
+		pre = &preface{vary: slices.Clip(append(slices.Clone(before["Vary"]), varyValue))}
+		for name, values := range before {
+			if name != "Vary" {
+				pre.header = append(pre.header, field{name, slices.Clip(slices.Clone(values))})
+			}
+		}
+	}
+	next := make(map[vantage]*preface, len(cur)+1)
+	maps.Copy(next, cur)
+	next[v] = pre
+	c.prefaces.Store(&next)
+}
+
+// matches reports whether h holds exactly p's headers (Vary without the
+// cache's own Authorization).
+func (p *preface) matches(h http.Header) bool {
+	n := len(h)
+	if vary, ok := h["Vary"]; ok {
+		n--
+		if !slices.Equal(vary, p.vary[:len(p.vary)-1]) {
+			return false
+		}
+	} else if len(p.vary) != 1 {
+		return false
+	}
+	if n != len(p.header) {
+		return false
+	}
+	for _, f := range p.header {
+		if !slices.Equal(f.values, h[f.name]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Cache) serve(e *core.RequestEvent) error {
-	path := c.cacheable(e)
-	if path == "" {
+	uri := ""
+	if e.Auth == nil {
+		uri = c.cacheable(e.Request)
+	}
+	if uri == "" {
 		return e.Next()
 	}
 	gen := c.gen.Load() // before the handler reads anything
-	key := strconv.FormatUint(gen, 36) + " " + path
+	c.learn(vantage{e.Request.Host, e.Request.Header.Get("Origin")}, e.Response.Header())
 
-	if ent := c.get(key); ent != nil {
+	if ent := c.get(key{gen, uri}); ent != nil {
 		c.hits.Add(1)
-		h := e.Response.Header()
-		for k, v := range ent.header {
-			h[k] = v
-		}
-		h[HeaderStatus] = hitValue
-		return c.reply(e, ent.body, ent.etag)
+		e.Response.Header().Add("Vary", varyValue)
+		c.write(e.Response, e.Request, ent, hitValue)
+		return nil
 	}
 	c.misses.Add(1)
 
@@ -373,19 +588,51 @@ func (c *Cache) serve(e *core.RequestEvent) error {
 	}
 	// the headers the handler chain set (content type, security headers…),
 	// replayed on every hit
-	added := http.Header{}
-	for k, v := range orig.Header() {
-		if !slices.Equal(before[k], v) {
-			added[k] = v
+	h := orig.Header()
+	var added []field
+	storable := h["Set-Cookie"] == nil && h["Content-Encoding"] == nil
+	for name, values := range h {
+		if slices.Equal(before[name], values) {
+			continue
 		}
+		if name == "Vary" {
+			// the response depends on a request header the key leaves out
+			storable = false
+			continue
+		}
+		added = append(added, field{name, slices.Clip(slices.Clone(values))})
 	}
 	sum := sha256.Sum256(rec.buf)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	if added.Get("Set-Cookie") == "" {
-		c.put(&entry{key: key, gen: gen, body: rec.buf, etag: etag, header: added, stored: time.Now()})
+	ent := newEntry(key{gen, uri}, rec.buf, `"`+hex.EncodeToString(sum[:16])+`"`, added)
+	if storable {
+		c.put(ent)
 	}
-	orig.Header()[HeaderStatus] = missValue
-	return c.reply(e, rec.buf, etag)
+	h.Add("Vary", varyValue)
+	c.write(orig, e.Request, ent, missValue)
+	return nil
+}
+
+func newEntry(k key, body []byte, etag string, chain []field) *entry {
+	ent := &entry{key: k, body: body, etag: etag, stored: time.Now()}
+	common := []field{
+		{"Etag", []string{etag}},
+		{"Cache-Control", cacheControlValue},
+	}
+	for _, f := range chain {
+		switch f.name {
+		case "Etag", "Cache-Control", HeaderStatus, "Content-Length":
+			continue
+		}
+		ent.ok = append(ent.ok, f)
+		if f.name != "Content-Type" {
+			ent.nm = append(ent.nm, f)
+		}
+	}
+	ent.ok = append(ent.ok, common...)
+	ent.ok = append(ent.ok, field{"Content-Length", []string{strconv.Itoa(len(body))}})
+	ent.nm = append(ent.nm, common...)
+	ent.ok, ent.nm = slices.Clip(ent.ok), slices.Clip(ent.nm)
+	return ent
 }
 
 var (
@@ -395,21 +642,21 @@ var (
 	varyValue         = "Authorization"
 )
 
-// reply writes a cacheable 200 (or a 304 for a matching If-None-Match).
-func (c *Cache) reply(e *core.RequestEvent, body []byte, etag string) error {
-	h := e.Response.Header()
-	h["Etag"] = []string{etag}
-	h["Cache-Control"] = cacheControlValue
-	h.Add("Vary", varyValue)
-	if etagMatch(e.Request.Header.Get("If-None-Match"), etag) {
-		h.Del("Content-Type")
-		e.Response.WriteHeader(http.StatusNotModified)
-		return nil
+// write answers with ent: a 200, or a 304 for a matching If-None-Match. The
+// caller has set Vary.
+func (c *Cache) write(w http.ResponseWriter, r *http.Request, ent *entry, status []string) {
+	h := w.Header()
+	if inm := r.Header["If-None-Match"]; inm != nil && etagMatch(inm[0], ent.etag) {
+		setFields(h, ent.nm)
+		delete(h, "Content-Type") // set by the chain on a miss
+		h[HeaderStatus] = status
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	e.Response.WriteHeader(http.StatusOK)
-	_, err := e.Response.Write(body)
-	return err
+	setFields(h, ent.ok)
+	h[HeaderStatus] = status
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(ent.body)
 }
 
 // etagMatch implements If-None-Match's weak comparison against one ETag.
@@ -426,10 +673,10 @@ func etagMatch(header, etag string) bool {
 	return false
 }
 
-func (c *Cache) get(key string) *entry {
+func (c *Cache) get(k key) *entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
+	el, ok := c.items[k]
 	if !ok {
 		return nil
 	}
@@ -451,7 +698,7 @@ func (c *Cache) put(ent *entry) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ent.gen != c.gen.Load() {
+	if ent.key.gen != c.gen.Load() {
 		return
 	}
 	if el, ok := c.items[ent.key]; ok {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,9 +38,18 @@ type server struct {
 	app   *tests.TestApp
 	cache *cache.Cache
 	srv   *httptest.Server
+	mux   http.Handler // the router alone
+	// handler is what the http.Server runs: the mux wrapped by the cache
+	handler http.Handler
 }
 
-func newServer(t testing.TB, opts cache.Options) *server {
+// allowedOrigin is the one origin the test servers' CORS allows.
+const allowedOrigin = "https://lectern.test"
+
+// newServer serves the app the way apis.Serve does: CORS bound before the
+// OnServe hooks, and an http.Server whose handler is the router's mux when
+// OnServe completes. before binds more router middlewares ahead of OnServe.
+func newServer(t testing.TB, opts cache.Options, before ...func(*router.Router[*core.RequestEvent])) *server {
 	t.Helper()
 	app := fixture.NewApp(t)
 	t.Cleanup(app.Cleanup)
@@ -51,18 +62,23 @@ func newServer(t testing.TB, opts cache.Options) *server {
 	c := cache.New(opts)
 	c.Bind(app)
 
-	router, err := apis.NewRouter(app)
+	r, err := apis.NewRouter(app)
 	require.NoError(t, err)
+	r.Bind(apis.CORS(apis.CORSConfig{AllowOrigins: []string{allowedOrigin}}))
+	for _, f := range before {
+		f(r)
+	}
+	se := &core.ServeEvent{App: app, Router: r, Server: &http.Server{}}
 	var mux http.Handler
-	err = app.OnServe().Trigger(&core.ServeEvent{App: app, Router: router}, func(e *core.ServeEvent) error {
-		m, err := e.Router.BuildMux()
-		mux = m
+	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
+		mux, err = e.Router.BuildMux()
+		e.Server.Handler = mux
 		return err
 	})
 	require.NoError(t, err)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(se.Server.Handler)
 	t.Cleanup(srv.Close)
-	return &server{t: t, app: app, cache: c, srv: srv}
+	return &server{t: t, app: app, cache: c, srv: srv, mux: mux, handler: se.Server.Handler}
 }
 
 type response struct {
@@ -472,14 +488,141 @@ func TestReadsAfterAcknowledgedWritesSeeThem(t *testing.T) {
 	rg.Wait()
 
 	st := s.cache.Stats()
-	t.Logf("%d reads, %d hits, %d misses, %d bumps", reads.Load(), st.Hits, st.Misses, st.Bumps)
+	t.Logf("%d reads, %d hits (%d in front of the router), %d misses, %d bumps", reads.Load(), st.Hits, st.Early, st.Misses, st.Bumps)
 	assert.Zero(t, violations.Load())
 	assert.Equal(t, int64(writers*perWriter), acked.Load())
 	assert.Positive(t, st.Hits, "the readers were served from the cache some of the time")
+	assert.Positive(t, st.Early, "some hits were answered in front of the router")
 
 	var final struct{ CommentsCount int }
 	require.NoError(t, json.Unmarshal(s.get(view, testkit.Guest).body, &final))
 	assert.Equal(t, base.CommentsCount+writers*perWriter, final.CommentsCount)
+}
+
+// withoutDate drops the headers that differ between any two responses.
+func withoutDate(h http.Header, more ...string) http.Header {
+	h = h.Clone()
+	h.Del("Date")
+	for _, k := range more {
+		h.Del(k)
+	}
+	return h
+}
+
+// TestHitsInFrontOfTheRouter checks that a hit answered before PocketBase's
+// router sends what the router's own hit (and the miss) sends, CORS per
+// Origin included, and keeps every rule of the router path.
+func TestHitsInFrontOfTheRouter(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	early := func() int64 { return s.cache.Stats().Early }
+	withOrigin := func(path, origin string, more ...string) response {
+		h := map[string]string{"Origin": origin}
+		for i := 0; i+1 < len(more); i += 2 {
+			h[more[i]] = more[i+1]
+		}
+		return s.do(http.MethodGet, path, testkit.Guest, nil, h)
+	}
+
+	// no Origin: the miss teaches the vantage, the next hit skips the router
+	miss := s.get(postsList, testkit.Guest)
+	require.Equal(t, "MISS", miss.header.Get(cache.HeaderStatus))
+	hit := s.get(postsList, testkit.Guest)
+	require.Equal(t, "HIT", hit.header.Get(cache.HeaderStatus))
+	assert.Equal(t, int64(1), early())
+	assert.Equal(t, miss.body, hit.body)
+	assert.Equal(t, withoutDate(miss.header, cache.HeaderStatus), withoutDate(hit.header, cache.HeaderStatus))
+	assert.Equal(t, "strict-origin-when-cross-origin", hit.header.Get("Referrer-Policy"), "the hooks' headers are replayed")
+	assert.Equal(t, []string{"Origin", "Authorization"}, hit.header.Values("Vary"))
+	assert.Empty(t, hit.header.Get("Access-Control-Allow-Origin"))
+
+	for _, origin := range []string{allowedOrigin, "https://elsewhere.test"} {
+		// the first request from an Origin is answered by the router's
+		// middleware, after CORS; the next ones in front of the router
+		n := early()
+		viaRouter := withOrigin(postsList, origin)
+		require.Equal(t, "HIT", viaRouter.header.Get(cache.HeaderStatus))
+		require.Equal(t, n, early(), origin)
+		inFront := withOrigin(postsList, origin)
+		require.Equal(t, "HIT", inFront.header.Get(cache.HeaderStatus))
+		require.Equal(t, n+1, early(), origin)
+		assert.Equal(t, withoutDate(viaRouter.header), withoutDate(inFront.header), origin)
+		assert.Equal(t, viaRouter.body, inFront.body)
+
+		// and the same as a miss from that Origin
+		view := "/api/collections/posts/records/" + testkit.PostPublished + "?o=" + url.QueryEscape(origin)
+		m := withOrigin(view, origin)
+		require.Equal(t, "MISS", m.header.Get(cache.HeaderStatus))
+		h := withOrigin(view, origin)
+		require.Equal(t, "HIT", h.header.Get(cache.HeaderStatus))
+		assert.Equal(t, withoutDate(m.header, cache.HeaderStatus), withoutDate(h.header, cache.HeaderStatus), origin)
+	}
+	assert.Equal(t, allowedOrigin, withOrigin(postsList, allowedOrigin).header.Get("Access-Control-Allow-Origin"))
+	assert.Empty(t, withOrigin(postsList, "https://elsewhere.test").header.Get("Access-Control-Allow-Origin"))
+
+	// If-None-Match
+	n := early()
+	nm := s.do(http.MethodGet, postsList, testkit.Guest, nil, map[string]string{"If-None-Match": hit.header.Get("ETag")})
+	assert.Equal(t, http.StatusNotModified, nm.status)
+	assert.Equal(t, n+1, early())
+	assert.Empty(t, nm.body)
+	assert.Empty(t, nm.header.Get("Content-Type"))
+	assert.Equal(t, hit.header.Get("ETag"), nm.header.Get("ETag"))
+	assert.Equal(t, hit.header.Get("Cache-Control"), nm.header.Get("Cache-Control"))
+	other := s.do(http.MethodGet, postsList, testkit.Guest, nil, map[string]string{"If-None-Match": `W/"nope", "other"`})
+	assert.Equal(t, http.StatusOK, other.status)
+	assert.Equal(t, hit.body, other.body)
+
+	// an Authorization header, valid, invalid or empty, never gets the guest response
+	n = early()
+	author := s.get(postsList, testkit.Author)
+	assert.Empty(t, author.header.Get(cache.HeaderStatus))
+	assert.Contains(t, listIDs(t, author), testkit.PostDraft)
+	for _, tok := range []string{"not-a-token", ""} {
+		res := s.do(http.MethodGet, postsList, testkit.Guest, nil, map[string]string{"Authorization": tok})
+		assert.Equal(t, http.StatusOK, res.status)
+		assert.Empty(t, res.header.Get(cache.HeaderStatus), "Authorization %q", tok)
+	}
+	assert.Equal(t, n, early())
+
+	// a write is seen by the next read
+	view := "/api/collections/posts/records/" + testkit.PostPublished
+	s.get(view, testkit.Guest)
+	cached := s.get(view, testkit.Guest)
+	require.Equal(t, "HIT", cached.header.Get(cache.HeaderStatus))
+	res := s.do(http.MethodPost, "/api/collections/comments/records", testkit.Student,
+		map[string]any{"post": testkit.PostPublished, "body": "fresh"}, nil)
+	require.Equal(t, http.StatusOK, res.status, string(res.body))
+	fresh := s.get(view, testkit.Guest)
+	assert.Equal(t, "MISS", fresh.header.Get(cache.HeaderStatus))
+	var a, b struct{ CommentsCount int }
+	require.NoError(t, json.Unmarshal(cached.body, &b))
+	require.NoError(t, json.Unmarshal(fresh.body, &a))
+	assert.Equal(t, b.CommentsCount+1, a.CommentsCount)
+	stale := s.do(http.MethodGet, view, testkit.Guest, nil, map[string]string{"If-None-Match": cached.header.Get("ETag")})
+	assert.Equal(t, http.StatusOK, stale.status)
+}
+
+// TestVaryingPrefaceStaysInTheRouter: when a middleware other than CORS runs
+// before the cache, it may set headers that change from one request to the
+// next, so the hits keep going through the router and get them.
+func TestVaryingPrefaceStaysInTheRouter(t *testing.T) {
+	var n atomic.Int64
+	s := newServer(t, cache.DefaultOptions(), func(r *router.Router[*core.RequestEvent]) {
+		r.Bind(&hook.Handler[*core.RequestEvent]{
+			Func: func(e *core.RequestEvent) error {
+				e.Response.Header().Set("X-Request-Number", strconv.FormatInt(n.Add(1), 10))
+				return e.Next()
+			},
+			Priority: apis.DefaultCorsMiddlewarePriority - 1,
+		})
+	})
+	for i := range 4 {
+		res := s.get(postsList, testkit.Guest)
+		assert.Equal(t, strconv.Itoa(i+1), res.header.Get("X-Request-Number"))
+	}
+	st := s.cache.Stats()
+	assert.Equal(t, int64(3), st.Hits)
+	assert.Equal(t, int64(0), st.Early)
 }
 
 func mustCollection(t testing.TB, app core.App, name string) *core.Collection {
