@@ -14,15 +14,19 @@ import (
 // MaxCommentDepth is the deepest reply allowed: a top-level comment has depth 0.
 const MaxCommentDepth = 3
 
-func registerComments(app core.App) {
+func registerComments(app core.App, parents *announcer) {
 	app.OnRecordCreateRequest("comments").BindFunc(func(e *core.RecordRequestEvent) error {
 		who := callerOf(e.RequestEvent)
 		if who.admin() {
 			return e.Next()
 		}
-		// Only moderators choose a status; everyone else's comment starts visible.
-		post, err := e.App.FindRecordById("posts", e.Record.GetString("post"))
-		if err != nil || post.GetString("author") != who.id {
+		// Only moderators choose a status; everyone else's comment starts
+		// visible (as does one that asks for no other status: no lookup).
+		if status := e.Record.GetString("status"); status == "" || status == "visible" {
+			return e.Next()
+		}
+		author, err := storedString(e.App, "posts", e.Record.GetString("post"), "author")
+		if err != nil || author == "" || author != who.id {
 			e.Record.Set("status", "visible")
 		}
 		return e.Next()
@@ -64,23 +68,31 @@ func registerComments(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return touch(tx, "posts", e.Record.GetString("post"))
+			if e.Record.GetString("status") != "visible" {
+				return nil
+			}
+			id := e.Record.GetString("post")
+			post, err := countNewComment(tx, id)
+			if err != nil {
+				return err
+			}
+			return parents.afterCommit(e.Context, tx, "posts", id, post)
 		})
 	})
 	app.OnRecordUpdate("comments").BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(tx core.App) error {
 			prepareComment(e.Record)
-			recount, err := changesStored(tx, e.Record, "status")
+			stored, err := storedString(tx, "comments", e.Record.Id, "status")
 			if err != nil {
 				return err
 			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if !recount {
+			if stored == e.Record.GetString("status") {
 				return nil
 			}
-			return touch(tx, "posts", e.Record.GetString("post"))
+			return recountPost(e, tx, parents)
 		})
 	})
 	app.OnRecordDelete("comments").BindFunc(func(e *core.RecordEvent) error {
@@ -88,9 +100,20 @@ func registerComments(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return touch(tx, "posts", e.Record.GetString("post"))
+			return recountPost(e, tx, parents)
 		})
 	})
+}
+
+// recountPost refreshes the commentsCount of the comment's post and
+// announces it after the commit.
+func recountPost(e *core.RecordEvent, tx core.App, parents *announcer) error {
+	id := e.Record.GetString("post")
+	post, err := recountVisibleComments(tx, id)
+	if err != nil {
+		return err
+	}
+	return parents.afterCommit(e.Context, tx, "posts", id, post)
 }
 
 // prepareComment stores the body as plain text and defaults the status.
@@ -106,8 +129,12 @@ func prepareComment(r *core.Record) {
 // checkCommentPlacement enforces, at create: the post is published, a reply is
 // on the same post, and the reply is at most MaxCommentDepth deep.
 func checkCommentPlacement(app core.App, r *core.Record) error {
-	post, err := app.FindRecordById("posts", r.GetString("post"))
-	if err != nil || post.GetString("status") != "published" {
+	postID := r.GetString("post")
+	status, err := storedString(app, "posts", postID, "status")
+	if err != nil {
+		return err
+	}
+	if status != "published" {
 		return validation.Errors{"post": validation.NewError("validation_post_not_published",
 			"Comments are open on published posts only.")}
 	}
@@ -116,7 +143,7 @@ func checkCommentPlacement(app core.App, r *core.Record) error {
 		return nil
 	}
 	parent, err := app.FindRecordById("comments", parentID)
-	if err != nil || parent.GetString("post") != post.Id {
+	if err != nil || parent.GetString("post") != postID {
 		return validation.Errors{"parent": validation.NewError("validation_parent_other_post",
 			"A reply must be on the same post as the comment it answers.")}
 	}

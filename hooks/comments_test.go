@@ -1,7 +1,6 @@
 package hooks_test
 
 import (
-	"errors"
 	"net/http"
 	"testing"
 
@@ -420,9 +419,7 @@ func TestCommentDelete(t *testing.T) {
 func TestCommentWriteRollsBackWithItsPost(t *testing.T) {
 	// A failing commentsCount refresh must take the comment write down with it.
 	failPostSave := func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
-		app.OnRecordUpdate("posts").BindFunc(func(e *core.RecordEvent) error {
-			return errors.New("injected post save failure")
-		})
+		failUpdatesOf(t, app, "posts")
 	}
 	runScenarios(t, []tests.ApiScenario{
 		{

@@ -32,8 +32,8 @@ func registerCourses(app core.App) {
 			if err := prepareCourse(tx, e.Record); err != nil {
 				return err
 			}
-			// Recomputed from reviews and enrollments on every save, in the
-			// writer's transaction: a review or enrollment write saves its course.
+			// Recomputed from reviews and enrollments on every save of the
+			// course; a review or enrollment write updates them alone (parents.go).
 			agg, err := loadCourseAggregates(tx, e.Record.Id)
 			if err != nil {
 				return err

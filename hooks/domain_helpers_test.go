@@ -161,3 +161,13 @@ func assertSanitized(t testing.TB, stored string) {
 		assert.Contains(t, stored, good)
 	}
 }
+
+// failUpdatesOf makes every UPDATE of the table fail in the database itself,
+// however the hooks write it (a record save or a targeted UPDATE): the
+// failure a parent's counter refresh must take its child write down with.
+func failUpdatesOf(t testing.TB, app core.App, table string) {
+	t.Helper()
+	_, err := app.DB().NewQuery("CREATE TRIGGER fail_update_" + table + " BEFORE UPDATE ON " + table +
+		" BEGIN SELECT RAISE(ABORT, 'injected " + table + " update failure'); END").Execute()
+	require.NoError(t, err)
+}

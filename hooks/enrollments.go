@@ -8,7 +8,15 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-func registerEnrollments(app core.App) {
+func registerEnrollments(app core.App, parents *announcer) {
+	count := func(e *core.RecordEvent, tx core.App) error {
+		id := e.Record.GetString("course")
+		course, err := refreshCourseEnrollments(tx, id)
+		if err != nil {
+			return err
+		}
+		return parents.afterCommit(e.Context, tx, "courses", id, course)
+	}
 	// "completed" is the server's word: a client may only move between active and cancelled.
 	app.OnRecordCreateRequest("enrollments").BindFunc(func(e *core.RecordRequestEvent) error {
 		if e.Record.GetString("status") != "cancelled" {
@@ -35,7 +43,7 @@ func registerEnrollments(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return touch(tx, "courses", e.Record.GetString("course"))
+			return count(e, tx)
 		})
 	})
 	app.OnRecordUpdate("enrollments").BindFunc(func(e *core.RecordEvent) error {
@@ -43,17 +51,17 @@ func registerEnrollments(app core.App) {
 			if err := applyProgress(tx, e.Record); err != nil {
 				return err
 			}
-			recount, err := changesStored(tx, e.Record, "status")
+			stored, err := storedString(tx, "enrollments", e.Record.Id, "status")
 			if err != nil {
 				return err
 			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if !recount {
+			if stored == e.Record.GetString("status") {
 				return nil
 			}
-			return touch(tx, "courses", e.Record.GetString("course"))
+			return count(e, tx)
 		})
 	})
 	app.OnRecordDelete("enrollments").BindFunc(func(e *core.RecordEvent) error {
@@ -61,7 +69,7 @@ func registerEnrollments(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return touch(tx, "courses", e.Record.GetString("course"))
+			return count(e, tx)
 		})
 	})
 }

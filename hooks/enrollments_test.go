@@ -1,7 +1,6 @@
 package hooks_test
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"testing"
@@ -273,9 +272,7 @@ func TestEnrollmentWriteRollsBackWithItsCourse(t *testing.T) {
 			Body:    jsonBody(map[string]any{"course": testkit.CoursePublished2}),
 			Headers: fixture.Headers(testkit.Student),
 			BeforeTestFunc: func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
-				app.OnRecordUpdate("courses").BindFunc(func(e *core.RecordEvent) error {
-					return errors.New("injected course save failure")
-				})
+				failUpdatesOf(t, app, "courses")
 			},
 			ExpectedStatus:  400,
 			ExpectedContent: []string{`"data":{}`},

@@ -1,7 +1,7 @@
 package hooks
 
 import (
-	"encoding/json"
+	"encoding/json/v2"
 	"io"
 	"math"
 	"net/url"
@@ -94,20 +94,8 @@ func registerGuards(app core.App) {
 // the values PocketBase coerced for the record ({"x":1} has become "" by then).
 // The router makes the body re-readable, batch sub-requests included.
 func checkTypes(e *core.RecordRequestEvent, p fieldPolicy) error {
-	// PocketBase's decoder stops after the first JSON value, so `{} garbage`
-	// would pass as {}: the whole body must be one valid document.
-	if strings.HasPrefix(e.Request.Header.Get("Content-Type"), "application/json") && e.Request.ContentLength != 0 {
-		raw, err := io.ReadAll(e.Request.Body)
-		// the body-limit wrapper latches EOF; rewind it (and the buffer under it)
-		if rr, ok := e.Request.Body.(router.Rereader); ok {
-			rr.Reread()
-		}
-		if err != nil || !json.Valid(raw) {
-			return apis.NewBadRequestError("Failed to read the submitted data.", nil)
-		}
-	}
-	body := map[string]any{}
-	if err := e.BindBody(&body); err != nil {
+	body, err := clientValues(e)
+	if err != nil {
 		return apis.NewBadRequestError("Failed to read the submitted data.", nil)
 	}
 	skip := map[string]bool{p.owner: true}
@@ -130,6 +118,28 @@ func checkTypes(e *core.RecordRequestEvent, p fieldPolicy) error {
 		return apis.NewBadRequestError("Invalid value type.", errs)
 	}
 	return nil
+}
+
+// clientValues decodes the request body as the client sent it. A JSON body
+// is decoded here in one pass, with the options of PocketBase's own decoder
+// (e.BindBody), from the bytes read once: PocketBase's decoder stops after
+// the first JSON value, so `{} garbage` would pass as {}, and json.Unmarshal
+// refuses anything but one whole valid document. Other bodies (multipart,
+// forms) go through e.BindBody.
+func clientValues(e *core.RecordRequestEvent) (map[string]any, error) {
+	body := map[string]any{}
+	if !strings.HasPrefix(e.Request.Header.Get("Content-Type"), "application/json") || e.Request.ContentLength == 0 {
+		return body, e.BindBody(&body)
+	}
+	raw, err := io.ReadAll(e.Request.Body)
+	// the body-limit wrapper latches EOF; rewind it (and the buffer under it)
+	if rr, ok := e.Request.Body.(router.Rereader); ok {
+		rr.Reread()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return body, json.Unmarshal(raw, &body, json.MatchCaseInsensitiveNames(true))
 }
 
 // typeMismatch returns why v cannot be stored in field without losing or

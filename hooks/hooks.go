@@ -3,9 +3,6 @@
 package hooks
 
 import (
-	"database/sql"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,11 +24,14 @@ func Register(app core.App) {
 	registerUsers(app)
 	registerTopics(app)
 	registerPosts(app)
-	registerComments(app)
+	// one announcer: a course changed by a review and an enrollment in one
+	// transaction is announced once
+	parents := newAnnouncer(app)
+	registerComments(app, parents)
 	registerCourses(app)
 	registerLessons(app)
-	registerEnrollments(app)
-	registerReviews(app)
+	registerEnrollments(app, parents)
+	registerReviews(app, parents)
 	registerScheduler(app)
 }
 
@@ -79,27 +79,6 @@ func changed(r *core.Record, field string) bool {
 		return true
 	}
 	return r.GetString(field) != r.Original().GetString(field)
-}
-
-// changesStored reports whether saving r will change field from the value
-// stored now; call it inside the writing transaction, before e.Next(). Unlike
-// changed, it does not trust r.Original(): that is the copy the writer loaded,
-// and an overlapping write (a moderator hiding a comment while its author's
-// edit request is under way) may have changed the row since. A counter that
-// is refreshed only when changed says so would then miss the edit that puts
-// the old value back.
-func changesStored(tx core.App, r *core.Record, field string) (bool, error) {
-	if r.IsNew() {
-		return true, nil
-	}
-	stored, err := tx.FindRecordById(r.Collection(), r.Id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("load stored %s %q: %w", r.Collection().Name, r.Id, err)
-	}
-	return stored.GetString(field) != r.GetString(field), nil
 }
 
 // registerPerPageCap clamps perPage on record lists to MaxPerPage (PocketBase

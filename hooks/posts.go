@@ -32,8 +32,10 @@ func registerPosts(app core.App) {
 			if err := preparePost(tx, e.Record); err != nil {
 				return err
 			}
-			// Recounted from the comments on every save: the counter can never
-			// drift, and a comment write saves its post to refresh it.
+			// Recounted from the comments on every save of the post: a comment
+			// write updates the counter alone (parents.go), and a post save (an
+			// edit, check-counters --repair) also puts right any drift left by
+			// writes that bypassed the hooks.
 			n, err := countVisibleComments(tx, e.Record.Id)
 			if err != nil {
 				return err
@@ -72,8 +74,8 @@ func countVisibleComments(app core.App, postID string) (int, error) {
 	return n, err
 }
 
-// touch re-saves a record so its model hooks recompute its derived fields in
-// the running transaction; a record already deleted (a cascade) is skipped.
+// touch re-saves a record so its model hooks recompute its derived fields
+// (check-counters --repair); a record already deleted is skipped.
 func touch(app core.App, collection, id string) error {
 	if id == "" {
 		return nil
@@ -86,7 +88,6 @@ func touch(app core.App, collection, id string) error {
 		return fmt.Errorf("touch %s %q: %w", collection, id, err)
 	}
 	// Only derived fields change here and they are valid by construction, so
-	// the relation lookups of a full validation are skipped: this runs on
-	// every comment, review and enrollment write.
+	// the relation lookups of a full validation are skipped.
 	return app.SaveNoValidate(r)
 }

@@ -2,7 +2,6 @@ package hooks_test
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -316,9 +315,7 @@ func TestRealtimeSkipsRolledBackWrites(t *testing.T) {
 			enrol(t, app, testkit.CoursePublished2, testkit.UserAuthor)
 			guest = subscribe(t, app, "", "courses/*", "reviews/*", "comments/*", "posts/*")
 			instructor = subscribe(t, app, testkit.UserInstr2, "courses/*", "reviews/*", "enrollments/*")
-			app.OnRecordUpdate(collection).BindFunc(func(e *core.RecordEvent) error {
-				return errors.New("injected " + collection + " save failure")
-			})
+			failUpdatesOf(t, app, collection)
 		}
 	}
 	// nothing checks that no event came, then proves both subscribers are

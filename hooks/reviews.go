@@ -8,7 +8,15 @@ import (
 	"lectern/internal/text"
 )
 
-func registerReviews(app core.App) {
+func registerReviews(app core.App, parents *announcer) {
+	rate := func(e *core.RecordEvent, tx core.App) error {
+		id := e.Record.GetString("course")
+		course, err := refreshCourseRating(tx, id)
+		if err != nil {
+			return err
+		}
+		return parents.afterCommit(e.Context, tx, "courses", id, course)
+	}
 	app.OnRecordCreate("reviews").BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(tx core.App) error {
 			e.Record.Set("body", text.PlainText(e.Record.GetString("body")))
@@ -18,7 +26,7 @@ func registerReviews(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return touch(tx, "courses", e.Record.GetString("course"))
+			return rate(e, tx)
 		})
 	})
 	app.OnRecordUpdate("reviews").BindFunc(func(e *core.RecordEvent) error {
@@ -26,17 +34,17 @@ func registerReviews(app core.App) {
 			if changed(e.Record, "body") {
 				e.Record.Set("body", text.PlainText(e.Record.GetString("body")))
 			}
-			recount, err := changesStored(tx, e.Record, "rating")
+			stored, err := storedString(tx, "reviews", e.Record.Id, "rating")
 			if err != nil {
 				return err
 			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if !recount {
+			if stored == e.Record.GetString("rating") {
 				return nil
 			}
-			return touch(tx, "courses", e.Record.GetString("course"))
+			return rate(e, tx)
 		})
 	})
 	app.OnRecordDelete("reviews").BindFunc(func(e *core.RecordEvent) error {
@@ -44,7 +52,7 @@ func registerReviews(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return touch(tx, "courses", e.Record.GetString("course"))
+			return rate(e, tx)
 		})
 	})
 }
@@ -53,13 +61,20 @@ func registerReviews(app core.App) {
 // user with an active or completed enrollment in the course.
 func checkReviewable(app core.App, r *core.Record) error {
 	params := dbx.Params{"c": r.GetString("course"), "u": r.GetString("user")}
-	if dup, _ := app.FindFirstRecordByFilter("reviews", "course = {:c} && user = {:u}", params); dup != nil {
+	dup, err := exists(app, `SELECT 1 FROM {{reviews}} WHERE [[course]] = {:c} AND [[user]] = {:u} LIMIT 1`, params)
+	if err != nil {
+		return err
+	}
+	if dup {
 		return validation.Errors{"course": validation.NewError("validation_already_reviewed",
 			"You have already reviewed this course.")}
 	}
-	enrolled, _ := app.FindFirstRecordByFilter("enrollments",
-		`course = {:c} && user = {:u} && (status = "active" || status = "completed")`, params)
-	if enrolled == nil {
+	enrolled, err := exists(app, `SELECT 1 FROM {{enrollments}} WHERE [[course]] = {:c} AND [[user]] = {:u}
+		AND [[status]] IN ('active', 'completed') LIMIT 1`, params)
+	if err != nil {
+		return err
+	}
+	if !enrolled {
 		return validation.Errors{"course": validation.NewError("validation_not_enrolled",
 			"Only students enrolled in the course may review it.")}
 	}

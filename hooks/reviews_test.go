@@ -1,7 +1,6 @@
 package hooks_test
 
 import (
-	"errors"
 	"net/http"
 	"testing"
 
@@ -240,9 +239,7 @@ func TestReviewWriteRollsBackWithItsCourse(t *testing.T) {
 	// The course's aggregates are written in the review's transaction: when
 	// that write fails, the review must not be stored either.
 	failCourseSave := func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
-		app.OnRecordUpdate("courses").BindFunc(func(e *core.RecordEvent) error {
-			return errors.New("injected course save failure")
-		})
+		failUpdatesOf(t, app, "courses")
 	}
 	unchanged := expectCourse(testkit.CoursePublished, courseAggregates{RatingAvg: 4, RatingCount: 1, EnrollmentsCount: 1})
 	runScenarios(t, []tests.ApiScenario{
