@@ -17,6 +17,11 @@ import (
 	"time"
 )
 
+// acceptEncoding is what the load client's GETs (and the ceiling's capture)
+// send: Chrome's and Firefox's value, so a server that compresses may do so,
+// as it would for a browser.
+const acceptEncoding = "gzip, deflate, br, zstd"
+
 // request is one request of a cell.
 type request struct {
 	method string
@@ -85,7 +90,9 @@ type sample struct {
 // connection per worker, requests written from a reused buffer in one write,
 // responses parsed only as far as HTTP needs to frame them (status line,
 // Content-Length or chunked encoding, Connection) plus the X-Cache header;
-// bodies are read and dropped. The same code drives every contender.
+// bodies are read and dropped (compressed or not: nothing decodes them). A
+// GET says Accept-Encoding as a browser does. The same code drives every
+// contender.
 type loadConn struct {
 	addr     string
 	deadline time.Time // of every read and write: the pass's end plus a minute
@@ -181,6 +188,9 @@ func (k *loadConn) try(ctx context.Context, rq request, want int) (sample, bool)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, k.addr...)
 	b = append(b, "\r\n"...)
+	if rq.method == http.MethodGet {
+		b = append(b, "Accept-Encoding: "+acceptEncoding+"\r\n"...)
+	}
 	if rq.token != "" {
 		b = append(b, "Authorization: "...)
 		b = append(b, rq.token...)

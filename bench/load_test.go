@@ -15,13 +15,17 @@ import (
 
 // TestLoadConn drives the cells' HTTP/1.1 client against net/http: sized and
 // chunked bodies, X-Cache, error statuses, a server that closes the
-// connection, and request bodies and tokens.
+// connection, request bodies and tokens, and the GETs' Accept-Encoding.
 func TestLoadConn(t *testing.T) {
 	big := strings.Repeat("x", 200_000)
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/sized":
+			if r.Header.Get("Accept-Encoding") != acceptEncoding {
+				http.Error(w, "no Accept-Encoding", http.StatusBadRequest)
+				return
+			}
 			w.Header().Set("Content-Length", strconv.Itoa(len(big)))
 			w.Header().Set("X-Cache", "HIT")
 			io.WriteString(w, big)

@@ -167,13 +167,14 @@ func run(ctx context.Context, cfg *config) error {
 		chosen = append(chosen, c)
 	}
 
-	// the ceiling serves Lectern's own bytes for every read URL
+	// the ceiling serves Lectern's own bytes for every read URL, compressed
+	// as Lectern's cache hits are
 	fmt.Fprintln(logw, "capturing Lectern's read responses for the ceiling…")
 	dir := filepath.Join(runDir, "capture")
 	if err := copyDir(pristine, dir); err != nil {
 		return err
 	}
-	s, err := start(ctx, all["lectern-nocache"], dir, filepath.Join(logDir, "capture.log"))
+	s, err := start(ctx, all["lectern"], dir, filepath.Join(logDir, "capture.log"))
 	if err != nil {
 		return err
 	}

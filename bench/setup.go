@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -284,29 +286,71 @@ func setupFixture(dataDir string, sz sizes) (*fixture, error) {
 	return f, nil
 }
 
-// capture fetches every read scenario's URL from a running server and
-// returns the bodies, which the ceiling then serves.
-func capture(ctx context.Context, s *server, urls []string) (map[string]string, error) {
-	client := newClient(4)
-	out := make(map[string]string, len(urls))
-	for _, u := range urls {
+// captured is what the ceiling serves for one URL: the body a client that
+// takes no compression gets, and the one a client sending acceptEncoding
+// gets when the server compresses it (nil when it does not).
+type captured struct {
+	Body []byte `json:"body"`
+	Gzip []byte `json:"gzip,omitempty"`
+}
+
+// capture fetches every read scenario's URL from a running Lectern, with and
+// without acceptEncoding, and returns the bytes, which the ceiling then
+// serves: the same bytes the load client gets from Lectern. The gzip fetch
+// is repeated so the kept copy is a cache hit's.
+func capture(ctx context.Context, s *server, urls []string) (map[string]captured, error) {
+	client := newClient(4) // DisableCompression: no transparent decoding
+	get := func(u, ae string) ([]byte, http.Header, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+u, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if ae != "" {
+			req.Header.Set("Accept-Encoding", ae)
 		}
 		res, err := client.Do(req)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		b, err := io.ReadAll(res.Body)
 		res.Body.Close()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if res.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("GET %s: %d %s", u, res.StatusCode, b)
+			return nil, nil, fmt.Errorf("GET %s: %d %s", u, res.StatusCode, b)
 		}
-		out[u] = string(b)
+		return b, res.Header, nil
+	}
+	out := make(map[string]captured, len(urls))
+	for _, u := range urls {
+		var c captured
+		var h http.Header
+		var err error
+		for range 2 {
+			if c.Gzip, h, err = get(u, acceptEncoding); err != nil {
+				return nil, err
+			}
+		}
+		if c.Body, _, err = get(u, ""); err != nil {
+			return nil, err
+		}
+		switch enc := h.Get("Content-Encoding"); enc {
+		case "":
+			c.Gzip = nil
+		case "gzip":
+			zr, err := gzip.NewReader(bytes.NewReader(c.Gzip))
+			if err != nil {
+				return nil, fmt.Errorf("GET %s: gzip: %w", u, err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil || !bytes.Equal(plain, c.Body) {
+				return nil, fmt.Errorf("GET %s: the gzip body does not decode to the identity one (%v)", u, err)
+			}
+		default:
+			return nil, fmt.Errorf("GET %s: Content-Encoding %q, the ceiling serves gzip only", u, enc)
+		}
+		out[u] = c
 	}
 	return out, nil
 }

@@ -29,7 +29,8 @@ func (d *discard) Write(b []byte) (int, error) {
 }
 
 // BenchmarkHit serves a cached guest record view in process: in front of
-// the router (what the server runs), through the router's middleware (the
+// the router (what the server runs; also with a browser's Accept-Encoding,
+// which every hit parses), through the router's middleware (the
 // first request from a new Origin), and, for scale, a plain net/http handler
 // writing the same bytes.
 func BenchmarkHit(b *testing.B) {
@@ -46,14 +47,18 @@ func BenchmarkHit(b *testing.B) {
 		_, _ = w.Write(body)
 	})
 	tmpl := httptest.NewRequest(http.MethodGet, path, nil)
+	gz := httptest.NewRequest(http.MethodGet, path, nil)
+	gz.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd") // a browser's
 	for _, bc := range []struct {
 		name string
 		h    http.Handler
 		hit  bool
+		req  *http.Request
 	}{
-		{"in front of the router", s.handler, true},
-		{"router middleware", s.mux, true},
-		{"plain net/http", plain, false},
+		{"in front of the router", s.handler, true, tmpl},
+		{"in front of the router, Accept-Encoding", s.handler, true, gz},
+		{"router middleware", s.mux, true, tmpl},
+		{"plain net/http", plain, false, tmpl},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			w := &discard{h: http.Header{}}
@@ -61,7 +66,7 @@ func BenchmarkHit(b *testing.B) {
 			for b.Loop() {
 				clear(w.h)
 				w.status = 0
-				r := *tmpl
+				r := *bc.req
 				r.Body = http.NoBody
 				bc.h.ServeHTTP(w, &r)
 			}

@@ -532,7 +532,7 @@ func TestHitsInFrontOfTheRouter(t *testing.T) {
 	assert.Equal(t, miss.body, hit.body)
 	assert.Equal(t, withoutDate(miss.header, cache.HeaderStatus), withoutDate(hit.header, cache.HeaderStatus))
 	assert.Equal(t, "strict-origin-when-cross-origin", hit.header.Get("Referrer-Policy"), "the hooks' headers are replayed")
-	assert.Equal(t, []string{"Origin", "Authorization"}, hit.header.Values("Vary"))
+	assert.Equal(t, []string{"Origin", "Authorization", "Accept-Encoding"}, hit.header.Values("Vary"))
 	assert.Empty(t, hit.header.Get("Access-Control-Allow-Origin"))
 
 	for _, origin := range []string{allowedOrigin, "https://elsewhere.test"} {

@@ -1,0 +1,4 @@
+package cache
+
+// AcceptsGzip exposes the Accept-Encoding parser to the tests.
+var AcceptsGzip = acceptsGzip
