@@ -53,6 +53,7 @@ func main() {
 	creates := flag.Int("creates", 600, "timed creates per variant (with / without index)")
 	out := flag.String("out", filepath.Join("bench", "search", "RESULTS.md"), "results file")
 	probe := flag.String("probe", "", "only time /api/search with this query string (q=platform) 10 times, e.g. with -cpuprofile")
+	probeList := flag.String("probe-list", "", "with -probe: run this posts list filter before each search, e.g. \"body~'telemetry'\"")
 	seedOnly := flag.Bool("seed-only", false, "seed the data dir and stop")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
@@ -94,6 +95,11 @@ func main() {
 	if *probe != "" {
 		u := "/api/search?" + *probe
 		for range 10 {
+			if *probeList != "" {
+				t0 := time.Now()
+				n := withIndex.get("/api/collections/posts/records?"+url.Values{"perPage": {"20"}, "filter": {*probeList}}.Encode(), "")
+				log.Printf("list %s: %d in %s", *probeList, n, time.Since(t0))
+			}
 			t0 := time.Now()
 			n := withIndex.get(u, "")
 			log.Printf("%s: %d in %s", u, n, time.Since(t0))

@@ -18,9 +18,10 @@ type Response struct {
 	TotalPages int    `json:"totalPages"`
 	Items      []Item `json:"items"`
 	Facets     Facets `json:"facets"`
-	// Approximate is set when a collection had more than CountCap matches:
-	// totalItems, totalPages and the type facet are then lower bounds
-	// (show "10,000+"); the items are still the exact best matches.
+	// Approximate is set when a collection had more than CountCap matches
+	// (totalItems, totalPages and the facets are then lower bounds: show
+	// "10,000+") or more than RankLimit (the items are then the best of the
+	// newest matches and of the title matches, not of all; see RankLimit).
 	Approximate bool `json:"approximate,omitempty"`
 	// CorrectedQuery is set when the search as typed found nothing and a
 	// typo-corrected one found records this caller may view; the results
@@ -59,7 +60,7 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	for i, w := range p.Query.Words {
 		groups[i] = []string{w.Norm}
 	}
-	res, err := en.run(p, MatchGroups(groups))
+	res, err := en.run(p, groups)
 	if err != nil {
 		return e.InternalServerError("", fmt.Errorf("search: %w", err))
 	}
@@ -82,7 +83,7 @@ func (h *handler) serve(e *core.RequestEvent) error {
 			corrected = corrected || len(cands[i]) > 0
 		}
 		if corrected {
-			cres, err := en.run(p, MatchGroups(cgroups))
+			cres, err := en.run(p, cgroups)
 			if err != nil {
 				return e.InternalServerError("", fmt.Errorf("search corrected: %w", err))
 			}

@@ -2,11 +2,11 @@ package search
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -19,11 +19,16 @@ import (
 var errNotListable = errors.New("collection not listable")
 
 // Hit is one ranked match: the record's collection, id and bm25 rank (lower
-// is better, as SQLite returns it).
+// is better, as SQLite returns it). A hit past a bounded ranking's candidates
+// (see RankLimit) is ordered by its index rowid instead, newest first, after
+// every ranked hit.
 type Hit struct {
 	Type string
 	ID   string
 	Rank float64
+
+	unranked bool  // past the candidates of a bounded ranking
+	rowid    int64 // index rowid, the order of unranked hits
 }
 
 // Facets are the counts next to a result list. Each facet applies every
@@ -42,6 +47,23 @@ type Facets struct {
 // lower bound and the answer says "approximate". A variable for tests.
 var CountCap = 10_000
 
+// RankLimit is how many matches of one collection (in the index, whoever
+// may see them) are ranked exactly: up to it, bm25 scores every match and the
+// results are exactly the best ones. bm25 reads every scored match's row
+// sizes and positions — for a word in 99,000 of 100,000 posts 0.2–0.5 s, more
+// than PocketBase's own list filter takes (bench/search). Past RankLimit it
+// scores only the candidates: the RankCandidates newest matches the caller
+// may list, and up to RankCandidates older ones with a searched word in the
+// title (worth ten body words, so an old title match is not lost). The
+// candidates are ranked by bm25 then id, the caller's other matches follow
+// newest first, and the answer says "approximate". Within one search every
+// match shares the same IDF, so what the bound gives up is mostly term
+// frequency and length among older body-only matches. Variables for tests.
+var (
+	RankLimit      = 2_000
+	RankCandidates = 1_000
+)
+
 // result is one executed search: totals, facets and the hits of a page.
 type result struct {
 	total       int
@@ -58,25 +80,68 @@ type engine struct {
 	info *core.RequestInfo
 }
 
-// matches returns the FTS matches of one collection as a subquery aliased
-// m, with the record id as m.rid and, when ranked, the bm25 rank as m.rank,
-// cut to the best k (by rank, then record id). The collection's rowid range
-// lets FTS5 skip the other collections' entries.
-func matches(s source, ranked bool, k int) (string, dbx.Params) {
+// matchOpts shape the FTS subquery of matches.
+type matchOpts struct {
+	ranked bool    // add the bm25 rank as m.rank
+	best   int     // with ranked: only the best (by rank, then record id), 0 for all
+	from   int64   // only index rowids >= from (0: the collection's whole range)
+	below  int64   // only index rowids < below (0: the collection's whole range)
+	only   []int64 // only these index rowids (nil: all)
+}
+
+// matches returns the FTS matches of match in one collection as a subquery
+// aliased m, with the record id as m.rid, the index rowid as m.frow and, when
+// ranked, the bm25 rank as m.rank. The rowid range lets FTS5 skip the other
+// collections' entries (and, with from, every older entry) without reading
+// them. Without best the subquery is flattened into the query that joins it,
+// so SQLite computes bm25 only for the rows that pass the list rule, and
+// ORDER BY m.frow DESC walks the index newest first and stops at the LIMIT.
+func matches(s source, match string, o matchOpts) (string, dbx.Params) {
 	lo, hi := s.rowids()
-	params := dbx.Params{"ftsLo": lo, "ftsHi": hi}
-	cols := `[[d.record]] AS [[rid]]`
+	if o.from > lo {
+		lo = o.from
+	}
+	if o.below > 0 && o.below < hi {
+		hi = o.below
+	}
+	params := dbx.Params{"ftsMatch": match, "ftsLo": lo, "ftsHi": hi}
+	cols := `[[d.record]] AS [[rid]], {{` + ftsTable + `}}.[[rowid]] AS [[frow]]`
+	where := ``
 	tail := ``
-	if ranked {
+	if o.ranked {
 		cols += `, bm25({{` + ftsTable + `}}, ` + strconv.FormatFloat(weightTitle, 'f', -1, 64) + `, ` +
 			strconv.FormatFloat(weightSummary, 'f', -1, 64) + `, ` +
 			strconv.FormatFloat(weightBody, 'f', -1, 64) + `) AS [[rank]]`
-		tail = ` ORDER BY [[rank]], [[d.record]] LIMIT {:ftsK}`
-		params["ftsK"] = k
+		if o.best > 0 {
+			tail = ` ORDER BY [[rank]], [[d.record]] LIMIT {:ftsK}`
+			params["ftsK"] = o.best
+		}
+	}
+	if o.only != nil {
+		// The unary + keeps SQLite from handing the list to FTS5 one rowid
+		// at a time (each a new query, bm25's IDF recounted every time): the
+		// rowids are checked as FTS5 walks the range.
+		ids, _ := json.Marshal(o.only)
+		where = ` AND +{{` + ftsTable + `}}.[[rowid]] IN (SELECT [[value]] FROM json_each({:ftsOnly}))`
+		params["ftsOnly"] = string(ids)
 	}
 	return `(SELECT ` + cols + ` FROM {{` + ftsTable + `}} INNER JOIN {{` + docsTable + `}} [[d]] ON [[d.id]] = {{` + ftsTable + `}}.[[rowid]]` +
 		` WHERE {{` + ftsTable + `}} MATCH {:ftsMatch} AND {{` + ftsTable + `}}.[[rowid]] >= {:ftsLo} AND {{` + ftsTable + `}}.[[rowid]] < {:ftsHi}` +
-		tail + `) [[m]]`, params
+		where + tail + `) [[m]]`, params
+}
+
+// titleMatch narrows match to the records with at least one of the searched
+// terms in the title.
+func titleMatch(groups [][]string) string {
+	var terms []string
+	for _, g := range groups {
+		terms = append(terms, g...)
+	}
+	oneOf := MatchGroups([][]string{terms})
+	if oneOf == "" {
+		return ""
+	}
+	return "(" + MatchGroups(groups) + ") AND {title} : (" + oneOf + ")"
 }
 
 // listable returns SELECT <selects> FROM <collection> joined to sub, the
@@ -125,8 +190,7 @@ func courseFilter(q *dbx.SelectQuery, p Params) {
 // count returns how many records of a collection the caller may list match,
 // counting at most CountCap (capped reports a lower bound).
 func (en engine) count(s source, match string) (n int, capped bool, err error) {
-	sub, params := matches(s, false, 0)
-	params["ftsMatch"] = match
+	sub, params := matches(s, match, matchOpts{})
 	q, err := en.listable(s.collection, sub, params, "[["+s.collection+".id]]")
 	if errors.Is(err, errNotListable) {
 		return 0, false, nil
@@ -142,6 +206,16 @@ func (en engine) count(s source, match string) (n int, capped bool, err error) {
 	return n, false, err
 }
 
+// indexed counts a collection's matches in the index, whoever may see them,
+// up to limit: FTS5 alone, a cost estimate that is never shown.
+func (en engine) indexed(s source, match string, limit int) (int, error) {
+	sub, params := matches(s, match, matchOpts{})
+	params["ftsN"] = limit
+	var n int
+	err := en.app.DB().NewQuery("SELECT COUNT(*) FROM (SELECT [[frow]] FROM " + sub + " LIMIT {:ftsN})").Bind(params).Row(&n)
+	return n, err
+}
+
 type courseGroup struct {
 	Mode   string  `db:"mode"`
 	Level  string  `db:"level"`
@@ -151,75 +225,197 @@ type courseGroup struct {
 
 // courseGroups counts the matching courses by (mode, level, ratingAvg):
 // a few hundred groups at most, from which every course facet and the
-// filtered course total are summed.
-func (en engine) courseGroups(match string) ([]courseGroup, error) {
+// filtered course total are summed. Like count, it reads at most CountCap+1
+// courses; capped then says the groups are lower bounds.
+func (en engine) courseGroups(match string) (groups []courseGroup, capped bool, err error) {
 	s, _ := sourceOf("courses")
-	sub, params := matches(s, false, 0)
-	params["ftsMatch"] = match
+	sub, params := matches(s, match, matchOpts{})
 	q, err := en.listable("courses", sub, params, "[[courses.id]]", "[[courses.mode]] AS [[mode]]",
 		"[[courses.level]] AS [[level]]", "COALESCE([[courses.ratingAvg]], 0) AS [[rating]]")
 	if errors.Is(err, errNotListable) {
-		return nil, nil
+		return nil, false, nil
 	}
+	if err != nil {
+		return nil, false, err
+	}
+	inner := q.Limit(int64(CountCap) + 1).Build()
+	err = en.app.DB().NewQuery("SELECT [[mode]], [[level]], [[rating]], COUNT(*) AS [[n]] FROM (" + inner.SQL() +
+		") GROUP BY [[mode]], [[level]], [[rating]]").Bind(inner.Params()).All(&groups)
+	n := 0
+	for _, g := range groups {
+		n += g.N
+	}
+	if n > CountCap {
+		// Drop the one course past the cap from a group, so the total is
+		// CountCap as for the other collections.
+		groups[len(groups)-1].N--
+		capped = true
+	}
+	return groups, capped, err
+}
+
+// rankedRow is one row of a ranking query.
+type rankedRow struct {
+	ID    string  `db:"id"`
+	Rank  float64 `db:"rank"`
+	Rowid int64   `db:"frow"`
+}
+
+// rankQuery selects the caller's listable matches of a collection (course
+// filters applied) with their id, index rowid and, when o.ranked, rank.
+func (en engine) rankQuery(s source, match string, p Params, o matchOpts) (*dbx.SelectQuery, error) {
+	sub, params := matches(s, match, o)
+	selects := []string{"[[" + s.collection + ".id]] AS [[id]]", "[[m.frow]] AS [[frow]]"}
+	if o.ranked {
+		selects = append(selects, "[[m.rank]] AS [[rank]]")
+	}
+	q, err := en.listable(s.collection, sub, params, selects...)
 	if err != nil {
 		return nil, err
 	}
-	inner := q.Build()
-	var groups []courseGroup
-	err = en.app.DB().NewQuery("SELECT [[mode]], [[level]], [[rating]], COUNT(*) AS [[n]] FROM (" + inner.SQL() +
-		") GROUP BY [[mode]], [[level]], [[rating]]").Bind(inner.Params()).All(&groups)
-	return groups, err
+	if s.collection == "courses" {
+		courseFilter(q, p)
+	}
+	return q, nil
 }
 
 // top returns the best n hits of a collection the caller may list, best
-// first, ties by record id. FTS5 ranks the matches alone first (bm25 needs
-// nothing but the index), and only the best k are joined to their records
-// and the list rule; when too few of those may be listed, k grows until n
-// are found or every match was tried. The order is total, so the result is
-// exactly the first n of the full ranking.
-func (en engine) top(s source, match string, p Params, n int) ([]Hit, error) {
-	total := -1 // matches in the index, counted only if needed
+// first, ties by record id, and whether the ranking was bounded (more than
+// RankLimit matches; see there).
+func (en engine) top(s source, groups [][]string, p Params, n int) ([]Hit, bool, error) {
+	match := MatchGroups(groups)
+	total, err := en.indexed(s, match, RankLimit+1)
+	if err != nil || total == 0 {
+		return nil, false, err
+	}
+	if total > RankLimit {
+		hits, err := en.topBounded(s, groups, p, n)
+		return hits, true, err
+	}
+	hits, err := en.topExact(s, match, p, n, total)
+	return hits, false, err
+}
+
+// topExact ranks every match. FTS5 ranks the matches alone first (bm25
+// needs nothing but the index), and only the best k are joined to their
+// records and the list rule; when too few of those may be listed, k grows
+// until n are found or every match was tried. The order is total, so the
+// result is exactly the first n of the full ranking.
+func (en engine) topExact(s source, match string, p Params, n, total int) ([]Hit, error) {
 	for k := 2*n + 64; ; k *= 4 {
-		sub, params := matches(s, true, k)
-		params["ftsMatch"] = match
-		q, err := en.listable(s.collection, sub, params, "[["+s.collection+".id]] AS [[id]]", "[[m.rank]] AS [[rank]]")
+		q, err := en.rankQuery(s, match, p, matchOpts{ranked: true, best: k})
 		if errors.Is(err, errNotListable) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		if s.collection == "courses" {
-			courseFilter(q, p)
-		}
-		var rows []struct {
-			ID   string  `db:"id"`
-			Rank float64 `db:"rank"`
-		}
+		var rows []rankedRow
 		if err := q.OrderBy("[[m.rank]] ASC", "[["+s.collection+".id]] ASC").Limit(int64(n)).All(&rows); err != nil {
 			return nil, err
-		}
-		if len(rows) < n && total < 0 {
-			// Did the cut leave matches out? Counting them needs no ranking.
-			sub, params := matches(s, false, 0)
-			params["ftsMatch"] = match
-			err := en.app.DB().NewQuery("SELECT COUNT(*) FROM " + strings.TrimSuffix(sub, " [[m]]")).
-				Bind(params).Row(&total)
-			if err != nil {
-				return nil, err
-			}
 		}
 		if len(rows) >= n || total <= k {
 			hits := make([]Hit, len(rows))
 			for i, r := range rows {
-				hits[i] = Hit{Type: s.collection, ID: r.ID, Rank: r.Rank}
+				hits[i] = Hit{Type: s.collection, ID: r.ID, Rank: r.Rank, rowid: r.Rowid}
 			}
 			return hits, nil
 		}
 	}
 }
 
-func (en engine) run(p Params, match string) (result, error) {
+// topBounded ranks only the candidates: the RankCandidates newest listable
+// matches and the RankCandidates newest listable matches with a searched
+// word in the title, by bm25 then id. Past them come the other listable
+// matches, newest first. The candidates do not depend on the page, so
+// paging is stable.
+func (en engine) topBounded(s source, groups [][]string, p Params, n int) ([]Hit, error) {
+	match := MatchGroups(groups)
+	// The newest candidates are every listable match from the
+	// RankCandidates-th newest one on.
+	q, err := en.rankQuery(s, match, p, matchOpts{})
+	if errors.Is(err, errNotListable) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var cut []int64
+	if err := q.Select("[[m.frow]]").OrderBy("[[m.frow]] DESC").Offset(int64(RankCandidates - 1)).Limit(1).Column(&cut); err != nil {
+		return nil, err
+	}
+	var from int64 // every listable match is a candidate
+	if len(cut) > 0 {
+		from = cut[0]
+	}
+	q, err = en.rankQuery(s, match, p, matchOpts{ranked: true, from: from})
+	if err != nil {
+		return nil, err
+	}
+	var rows []rankedRow
+	if err := q.All(&rows); err != nil {
+		return nil, err
+	}
+
+	// The title candidates: found without ranking (their bm25 under the
+	// narrowed query would differ), then ranked under the search's own.
+	var titled []int64
+	if tm := titleMatch(groups); tm != "" && from > 0 {
+		q, err := en.rankQuery(s, tm, p, matchOpts{below: from})
+		if err != nil {
+			return nil, err
+		}
+		if err := q.Select("[[m.frow]]").OrderBy("[[m.frow]] DESC").Limit(int64(RankCandidates)).Column(&titled); err != nil {
+			return nil, err
+		}
+	}
+	if len(titled) > 0 {
+		q, err := en.rankQuery(s, match, p, matchOpts{ranked: true, from: titled[len(titled)-1], below: from, only: titled})
+		if err != nil {
+			return nil, err
+		}
+		var more []rankedRow
+		if err := q.All(&more); err != nil {
+			return nil, err
+		}
+		rows = append(rows, more...)
+	}
+	hits := make([]Hit, 0, len(rows))
+	seen := make(map[int64]bool, len(rows))
+	for _, r := range rows {
+		if !seen[r.Rowid] {
+			seen[r.Rowid] = true
+			hits = append(hits, Hit{Type: s.collection, ID: r.ID, Rank: r.Rank, rowid: r.Rowid})
+		}
+	}
+	SortHits(hits)
+	if len(hits) >= n || from == 0 {
+		return hits[:min(n, len(hits))], nil
+	}
+
+	// A deep page: the listable matches older than the newest candidates,
+	// newest first, skipping the title candidates among them.
+	q, err = en.rankQuery(s, match, p, matchOpts{ranked: true, below: from})
+	if err != nil {
+		return nil, err
+	}
+	var older []rankedRow
+	if err := q.OrderBy("[[m.frow]] DESC").Limit(int64(n - len(hits) + len(titled))).All(&older); err != nil {
+		return nil, err
+	}
+	for _, r := range older {
+		if len(hits) == n {
+			break
+		}
+		if !seen[r.Rowid] {
+			hits = append(hits, Hit{Type: s.collection, ID: r.ID, Rank: r.Rank, unranked: true, rowid: r.Rowid})
+		}
+	}
+	return hits, nil
+}
+
+func (en engine) run(p Params, groups [][]string) (result, error) {
+	match := MatchGroups(groups)
 	res := result{facets: Facets{
 		Type:      map[string]int{},
 		Mode:      map[string]int{},
@@ -239,11 +435,12 @@ func (en engine) run(p Params, match string) (result, error) {
 		res.facets.MinRating[ratingKey(r)] = 0
 	}
 
-	// The counts and the course groups are independent queries: run them
-	// side by side, as PocketBase runs a list's count and page. Posts and
-	// lessons have no mode, level or rating: with a course filter set none of
-	// them can match, so they are not even counted.
-	var groups []courseGroup
+	// The counts, the course groups and the rankings are independent
+	// queries: run them side by side, as PocketBase runs a list's count and
+	// page. Posts and lessons have no mode, level or rating: with a course
+	// filter set none of them can match, so they are not even counted.
+	var cgroups []courseGroup
+	var cgroupsCapped bool
 	counted := map[string]*struct {
 		n      int
 		capped bool
@@ -267,11 +464,28 @@ func (en engine) run(p Params, match string) (result, error) {
 		})
 	}
 	g.Go(func() (err error) {
-		if groups, err = en.courseGroups(match); err != nil {
+		if cgroups, cgroupsCapped, err = en.courseGroups(match); err != nil {
 			return fmt.Errorf("count courses: %w", err)
 		}
 		return nil
 	})
+	// The page's hits do not depend on the totals: rank each collection
+	// meanwhile, and drop the hits if the page turns out to be past the end.
+	offset := (p.Page - 1) * p.PerPage
+	need := offset + p.PerPage
+	tops := make([][]Hit, len(sources))
+	bounded := make([]bool, len(sources))
+	for i, s := range sources {
+		if !p.includes(s.collection) {
+			continue
+		}
+		g.Go(func() (err error) {
+			if tops[i], bounded[i], err = en.top(s, groups, p, need); err != nil {
+				return fmt.Errorf("rank %s: %w", s.collection, err)
+			}
+			return nil
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return res, err
 	}
@@ -279,8 +493,9 @@ func (en engine) run(p Params, match string) (result, error) {
 		res.facets.Type[name] = c.n
 		res.approximate = res.approximate || c.capped
 	}
+	res.approximate = res.approximate || cgroupsCapped
 	wantCourses := p.includes("courses")
-	for _, g := range groups {
+	for _, g := range cgroups {
 		modeOK := p.Mode == "" || g.Mode == p.Mode
 		levelOK := p.Level == "" || g.Level == p.Level
 		ratingOK := !p.HasRating || g.Rating >= p.MinRating
@@ -314,26 +529,16 @@ func (en engine) run(p Params, match string) (result, error) {
 		}
 	}
 
-	offset := (p.Page - 1) * p.PerPage
+	for i, s := range sources {
+		// A collection with nothing the caller may list says nothing, not
+		// even that its matches were too many to rank exactly.
+		if res.facets.Type[s.collection] == 0 {
+			tops[i], bounded[i] = nil, false
+		}
+	}
+	res.approximate = res.approximate || slices.Contains(bounded, true)
 	if offset >= res.total {
 		return res, nil
-	}
-	need := offset + p.PerPage
-	tops := make([][]Hit, len(sources))
-	var tg errgroup.Group
-	for i, s := range sources {
-		if !p.includes(s.collection) || res.facets.Type[s.collection] == 0 {
-			continue
-		}
-		tg.Go(func() (err error) {
-			if tops[i], err = en.top(s, match, p, need); err != nil {
-				return fmt.Errorf("rank %s: %w", s.collection, err)
-			}
-			return nil
-		})
-	}
-	if err := tg.Wait(); err != nil {
-		return res, err
 	}
 	var all []Hit
 	for _, hits := range tops {
@@ -345,13 +550,24 @@ func (en engine) run(p Params, match string) (result, error) {
 }
 
 // SortHits orders hits best first: by rank, then by id, then by type, so the
-// merged order is total and paging is stable.
+// merged order is total and paging is stable. Unranked hits (past a bounded
+// ranking's candidates) come after every ranked one, newest index entry
+// first.
 func SortHits(hits []Hit) {
 	order := map[string]int{}
 	for i, s := range sources {
 		order[s.collection] = i
 	}
 	slices.SortFunc(hits, func(a, b Hit) int {
+		if a.unranked != b.unranked {
+			if a.unranked {
+				return 1
+			}
+			return -1
+		}
+		if a.unranked {
+			return cmp.Compare(b.rowid, a.rowid)
+		}
 		return cmp.Or(cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.ID, b.ID), cmp.Compare(order[a.Type], order[b.Type]))
 	})
 }

@@ -29,8 +29,19 @@
 //     edit off an indexed word, longer ones 2 (a transposition is one edit);
 //     correctedQuery is set only when the corrected search finds records the
 //     caller may view, and is spelled from those records.
-//   - Counts stop at CountCap per collection; approximate is then set and the
-//     totals are lower bounds ("10,000+"), the items still the best matches.
+//   - Bounded work for frequent words. Counts (and the course groups behind
+//     the facets) stop at CountCap (10,000) per collection: the totals and
+//     facets are then lower bounds ("10,000+"). Ranking is exact up to
+//     RankLimit (2,000) matches of a collection; past it bm25 ranks only
+//     candidates — the 1,000 newest matches the caller may list and up to
+//     1,000 older ones with a searched word in the title — and the caller's
+//     other matches follow, newest first. Either sets approximate. Why:
+//     bm25 reads every scored match's row sizes and positions, and for a
+//     word in nearly every one of 100,000 posts that took longer than
+//     PocketBase's own unindexed list filter (bench/search). The candidates
+//     depend only on the query and the caller, never on the page, so the
+//     order is total (ties by id) and paging stable; rule-awareness is the
+//     same on both paths (every query joins the list rule).
 //   - q is plain words: FTS5 syntax in it is punctuation or plain words.
 //     Invalid input is a 400 naming the parameter.
 //
