@@ -250,7 +250,7 @@ func TestOpenAPIListsLecternRoutesWhenRouted(t *testing.T) {
 	assert.Contains(t, paths, "/topics/{slug}/feed.xml")
 	assert.NotContains(t, paths, "/atom.xml")
 	search := dig(t, v, "components", "schemas", "SearchResult", "properties")
-	for _, k := range []string{"page", "perPage", "totalItems", "totalPages", "items", "facets", "correctedQuery"} {
+	for _, k := range []string{"page", "perPage", "totalItems", "totalPages", "items", "facets", "correctedQuery", "approximate", "approximateRanking"} {
 		assert.Contains(t, search, k)
 	}
 	loadDoc(t, body)

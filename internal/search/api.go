@@ -18,11 +18,14 @@ type Response struct {
 	TotalPages int    `json:"totalPages"`
 	Items      []Item `json:"items"`
 	Facets     Facets `json:"facets"`
-	// Approximate is set when a collection had more than CountCap matches
-	// (totalItems, totalPages and the facets are then lower bounds: show
-	// "10,000+") or more than RankLimit (the items are then the best of the
-	// newest matches and of the title matches, not of all; see RankLimit).
+	// Approximate is set when a collection had more than CountCap matches:
+	// totalItems, totalPages and the facets are then lower bounds (show
+	// "10,000+"). Counts below the cap are exact and leave it unset.
 	Approximate bool `json:"approximate,omitempty"`
+	// ApproximateRanking is set when a collection had more than RankLimit
+	// matches: the items are then ranked among the newest matches and the
+	// title matches, not among all of them (see RankLimit).
+	ApproximateRanking bool `json:"approximateRanking,omitempty"`
 	// CorrectedQuery is set when the search as typed found nothing and a
 	// typo-corrected one found records this caller may view; the results
 	// are then those of the corrected search.
@@ -113,13 +116,14 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	}
 
 	out := Response{
-		Page:        p.Page,
-		PerPage:     p.PerPage,
-		TotalItems:  res.total,
-		TotalPages:  int(math.Ceil(float64(res.total) / float64(p.PerPage))),
-		Items:       items,
-		Facets:      res.facets,
-		Approximate: res.approximate,
+		Page:               p.Page,
+		PerPage:            p.PerPage,
+		TotalItems:         res.total,
+		TotalPages:         int(math.Ceil(float64(res.total) / float64(p.PerPage))),
+		Items:              items,
+		Facets:             res.facets,
+		Approximate:        res.approximate,
+		ApproximateRanking: res.approximateRanking,
 	}
 	if corrected {
 		out.CorrectedQuery = correctedQuery(p.Query, cands, items, info.HasSuperuserAuth())

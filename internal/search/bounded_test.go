@@ -74,7 +74,8 @@ func TestBoundedRanking(t *testing.T) {
 		weatherOK("guest searching a word in more posts than are ranked", testkit.Guest, searchURL("q", "nimbus", "perPage", "100"),
 			func(t testing.TB, r result) {
 				wantIDs(published...)(t, r)
-				assert.True(t, r.Approximate)
+				assert.True(t, r.ApproximateRanking)
+				assert.False(t, r.Approximate, "the count is exact below CountCap")
 				assert.Equal(t, len(published), r.Facets.Type["posts"], "the count is exact below CountCap")
 				all = r.ids()
 				require.Len(t, all, len(published))
@@ -93,7 +94,7 @@ func TestBoundedRanking(t *testing.T) {
 		scenarios = append(scenarios, weatherOK(fmt.Sprintf("guest reading page %d of 4", page), testkit.Guest,
 			searchURL("q", "nimbus", "perPage", "2", "page", fmt.Sprint(page)),
 			func(t testing.TB, r result) {
-				assert.True(t, r.Approximate)
+				assert.True(t, r.ApproximateRanking)
 				assert.Equal(t, 4, r.TotalPages)
 				paged = append(paged, r.ids()...)
 			}))
@@ -101,7 +102,7 @@ func TestBoundedRanking(t *testing.T) {
 	scenarios = append(scenarios,
 		weatherOK("the drafts' author gets the drafts too, ranked by the same bound", testkit.Author, searchURL("q", "nimbus", "perPage", "100"),
 			func(t testing.TB, r result) {
-				assert.True(t, r.Approximate)
+				assert.True(t, r.ApproximateRanking)
 				assert.Equal(t, len(published)+weatherPosts, r.TotalItems)
 				assert.Len(t, r.Items, len(published)+weatherPosts)
 				assert.Equal(t, weatherTitled, r.Items[0].ID)
@@ -110,6 +111,7 @@ func TestBoundedRanking(t *testing.T) {
 			func(t testing.TB, r result) {
 				wantIDs(weatherTitled)(t, r)
 				assert.False(t, r.Approximate)
+				assert.False(t, r.ApproximateRanking)
 			}),
 	)
 	run(t, scenarios)
@@ -126,6 +128,7 @@ func TestBoundedRankingNeverLeaks(t *testing.T) {
 		assert.Empty(t, r.Items)
 		assert.Nil(t, r.CorrectedQuery)
 		assert.False(t, r.Approximate, "not even that the hidden matches are many")
+		assert.False(t, r.ApproximateRanking, "not even that the hidden matches are many")
 		for k, n := range r.Facets.Type {
 			assert.Zero(t, n, k)
 		}
@@ -142,7 +145,7 @@ func TestBoundedRankingNeverLeaks(t *testing.T) {
 		weatherOK("the author finds every draft", testkit.Author, searchURL("q", "virga"),
 			func(t testing.TB, r result) {
 				wantIDs(drafts...)(t, r)
-				assert.True(t, r.Approximate)
+				assert.True(t, r.ApproximateRanking)
 				ids := r.ids()
 				for i := 1; i < 4; i++ {
 					a, b := r.Items[i-1], r.Items[i]

@@ -56,7 +56,7 @@ var CountCap = 10_000
 // may list, and up to RankCandidates older ones with a searched word in the
 // title (worth ten body words, so an old title match is not lost). The
 // candidates are ranked by bm25 then id, the caller's other matches follow
-// newest first, and the answer says "approximate". Within one search every
+// newest first, and the answer says "approximateRanking". Within one search every
 // match shares the same IDF, so what the bound gives up is mostly term
 // frequency and length among older body-only matches. Variables for tests.
 var (
@@ -67,9 +67,11 @@ var (
 // result is one executed search: totals, facets and the hits of a page.
 type result struct {
 	total       int
-	approximate bool
-	facets      Facets
-	hits        []Hit
+	approximate bool // a count stopped at CountCap
+	// approximateRanking: a collection had more than RankLimit matches
+	approximateRanking bool
+	facets             Facets
+	hits               []Hit
 }
 
 // engine runs a search for one caller: every query is the collection's own
@@ -536,7 +538,7 @@ func (en engine) run(p Params, groups [][]string) (result, error) {
 			tops[i], bounded[i] = nil, false
 		}
 	}
-	res.approximate = res.approximate || slices.Contains(bounded, true)
+	res.approximateRanking = slices.Contains(bounded, true)
 	if offset >= res.total {
 		return res, nil
 	}

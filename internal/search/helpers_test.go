@@ -33,6 +33,8 @@ type result struct {
 	} `json:"facets"`
 	CorrectedQuery *string `json:"correctedQuery"`
 	Approximate    bool    `json:"approximate"`
+	// ApproximateRanking: the ranking was bounded (RankLimit)
+	ApproximateRanking bool `json:"approximateRanking"`
 }
 
 func (r result) ids() []string {

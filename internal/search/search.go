@@ -11,7 +11,7 @@
 //	 "items":[{"type":"posts", "id":"…", "score":4.2, "snippet":"… <mark>Kubernetes</mark> …", "record":{…}}],
 //	 "facets":{"type":{"posts":2,"courses":1,"lessons":0}, "mode":{…}, "level":{…},
 //	           "minRating":{"1":…,"2":…,"3":…,"4":…,"4.5":…}},
-//	 "correctedQuery":"kubernetes", "approximate":true}
+//	 "correctedQuery":"kubernetes"}
 //
 // From the JS SDK: pb.send("/api/search", {query: {q: "go"}}).
 //
@@ -35,7 +35,9 @@
 //     RankLimit (2,000) matches of a collection; past it bm25 ranks only
 //     candidates — the 1,000 newest matches the caller may list and up to
 //     1,000 older ones with a searched word in the title — and the caller's
-//     other matches follow, newest first. Either sets approximate. Why:
+//     other matches follow, newest first. The answer says which: approximate
+//     when a count stopped at the cap, approximateRanking when the ranking
+//     was bounded. Why:
 //     bm25 reads every scored match's row sizes and positions, and for a
 //     word in nearly every one of 100,000 posts that took longer than
 //     PocketBase's own unindexed list filter (bench/search). The candidates
