@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 // benchApp clones the hooks' test fixture; with hooks, Lectern's are bound.
-func benchApp(b *testing.B, withHooks bool) *tests.TestApp {
+func benchApp(b testing.TB, withHooks bool) *tests.TestApp {
 	b.Helper()
 	hooksFixtureOnce.Do(func() { hooksFixture, hooksFixtureErr = testkit.Build() })
 	if hooksFixtureErr != nil {
@@ -87,8 +88,8 @@ func collection(b *testing.B, app core.App, name string) *core.Collection {
 }
 
 // BenchmarkCommentCreate is W1's write: a comment on a published post, which
-// with Lectern's hooks also re-saves the post with its recounted
-// commentsCount in the same transaction.
+// with Lectern's hooks also adds one to the post's commentsCount in the same
+// transaction.
 func BenchmarkCommentCreate(b *testing.B) {
 	for _, withHooks := range []bool{true, false} {
 		b.Run(map[bool]string{true: "lectern", false: "bare"}[withHooks], func(b *testing.B) {
@@ -111,7 +112,7 @@ func BenchmarkCommentCreate(b *testing.B) {
 
 // BenchmarkReviewRerate is the rating aggregate's update path: a review's
 // rating changes, and with Lectern's hooks the course's ratingAvg and
-// ratingCount are recomputed and saved in the same transaction.
+// ratingCount are recomputed in the same transaction.
 func BenchmarkReviewRerate(b *testing.B) {
 	for _, withHooks := range []bool{true, false} {
 		b.Run(map[bool]string{true: "lectern", false: "bare"}[withHooks], func(b *testing.B) {
@@ -206,8 +207,58 @@ func BenchmarkCommentCreateAPI(b *testing.B) {
 	}
 }
 
+// BenchmarkReviewCreateAPI is W2's request without the network: the
+// enrolled student's POST /api/collections/reviews/records through the app's
+// router, as BenchmarkCommentCreateAPI. One review per (course, user), so
+// each iteration's review is removed afterwards by a plain DELETE (no hooks,
+// the same on both apps), outside the timer and the CPU count; Lectern's
+// aggregate is computed in the create's transaction either way.
+func BenchmarkReviewCreateAPI(b *testing.B) {
+	for _, variant := range []string{"lectern", "lectern-syncfull", "bare"} {
+		withHooks := variant != "bare"
+		b.Run(variant, func(b *testing.B) {
+			app := benchApp(b, withHooks)
+			app.Settings().RateLimits.Enabled = false
+			if variant == "lectern-syncfull" {
+				if _, err := app.NonconcurrentDB().NewQuery("PRAGMA synchronous = FULL").Execute(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if old, err := app.FindRecordById("reviews", testkit.ReviewStudent); err == nil {
+				if err := app.Delete(old); err != nil {
+					b.Fatal(err)
+				}
+			}
+			mux := apiHandler(b, app)
+			token := hooksFixture.Tokens[testkit.Student]
+			body := fmt.Sprintf(`{"course":%q,"user":%q,"rating":5,"body":"Well paced, good exercises."}`,
+				testkit.CoursePublished, testkit.UserStudent)
+			var cpu int64
+			for b.Loop() {
+				start := processCPU(b)
+				req := httptest.NewRequest(http.MethodPost, "/api/collections/reviews/records", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", token)
+				rec := httptest.NewRecorder()
+				mux.ServeHTTP(rec, req)
+				cpu += processCPU(b) - start
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+				b.StopTimer()
+				if _, err := app.NonconcurrentDB().NewQuery("DELETE FROM reviews WHERE course = {:c} AND user = {:u}").
+					Bind(dbx.Params{"c": testkit.CoursePublished, "u": testkit.UserStudent}).Execute(); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
 // apiHandler builds the app's HTTP handler as `serve` does, without listening.
-func apiHandler(b *testing.B, app core.App) http.Handler {
+func apiHandler(b testing.TB, app core.App) http.Handler {
 	b.Helper()
 	r, err := apis.NewRouter(app)
 	if err != nil {

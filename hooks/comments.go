@@ -62,21 +62,17 @@ func registerComments(app core.App, parents *announcer) {
 	app.OnRecordCreate("comments").BindFunc(func(e *core.RecordEvent) error {
 		return InTx(e, func(tx core.App) error {
 			prepareComment(e.Record)
-			if err := checkCommentPlacement(tx, e.Record); err != nil {
+			post, err := placeComment(tx, e.Record)
+			if err != nil {
 				return err
 			}
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if e.Record.GetString("status") != "visible" {
+			if post == nil {
 				return nil
 			}
-			id := e.Record.GetString("post")
-			post, err := countNewComment(tx, id)
-			if err != nil {
-				return err
-			}
-			return parents.afterCommit(e.Context, tx, "posts", id, post)
+			return parents.afterCommit(e.Context, tx, "posts", post.Id, post)
 		})
 	})
 	app.OnRecordUpdate("comments").BindFunc(func(e *core.RecordEvent) error {
@@ -126,18 +122,42 @@ func prepareComment(r *core.Record) {
 	}
 }
 
-// checkCommentPlacement enforces, at create: the post is published, a reply is
-// on the same post, and the reply is at most MaxCommentDepth deep.
-func checkCommentPlacement(app core.App, r *core.Record) error {
+// placeComment enforces, at create: the post is published, a reply is on
+// the same post, and the reply is at most MaxCommentDepth deep. A visible
+// comment is counted on its post by the statement that checks the post
+// (before the insert, in tx: a refused comment rolls it back), and the post
+// as updated is returned to announce; otherwise it returns nil.
+func placeComment(tx core.App, r *core.Record) (*core.Record, error) {
 	postID := r.GetString("post")
-	status, err := storedString(app, "posts", postID, "status")
-	if err != nil {
-		return err
+	var post *core.Record
+	published := false
+	if r.GetString("status") == "visible" {
+		p, err := countNewComment(tx, postID)
+		if err != nil {
+			return nil, err
+		}
+		post, published = p, p != nil
+	} else {
+		status, err := storedString(tx, "posts", postID, "status")
+		if err != nil {
+			return nil, err
+		}
+		published = status == "published"
 	}
-	if status != "published" {
-		return validation.Errors{"post": validation.NewError("validation_post_not_published",
+	if !published {
+		return nil, validation.Errors{"post": validation.NewError("validation_post_not_published",
 			"Comments are open on published posts only.")}
 	}
+	if err := checkReplyPlacement(tx, r); err != nil {
+		return nil, err
+	}
+	return post, nil
+}
+
+// checkReplyPlacement enforces, for a reply: the comment it answers is on
+// the same post, at most MaxCommentDepth-1 deep.
+func checkReplyPlacement(app core.App, r *core.Record) error {
+	postID := r.GetString("post")
 	parentID := r.GetString("parent")
 	if parentID == "" {
 		return nil

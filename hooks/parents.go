@@ -25,11 +25,16 @@ import (
 // Each refresh returns the parent as it now stands in tx, or nil when it is
 // gone (deleted earlier in the same transaction: a cascade).
 
-// countNewComment adds one to the post's commentsCount. A create adds its
-// own row: exact without a recount, however many comments the post has,
-// since every write runs on PocketBase's single write connection.
+// countNewComment adds one to the post's commentsCount if the post is
+// published, and returns nil otherwise (not published, or no such post). A
+// create adds its own row: exact without a recount, however many comments
+// the post has, since every write runs on PocketBase's single write
+// connection. The one statement both checks the post and counts the comment:
+// called before the comment is inserted, it is undone with the rest of the
+// transaction if the insert fails.
 func countNewComment(tx core.App, postID string) (*core.Record, error) {
-	post, err := updateParent(tx, "posts", postID, `[[commentsCount]] = [[commentsCount]] + 1`, nil)
+	post, err := updateParent(tx, "posts", postID, `[[commentsCount]] = [[commentsCount]] + 1`,
+		`[[status]] = 'published'`)
 	if err != nil {
 		return nil, fmt.Errorf("count comment on post %q: %w", postID, err)
 	}
@@ -41,7 +46,7 @@ func countNewComment(tx core.App, postID string) (*core.Record, error) {
 // the writer loaded (a status change, a delete).
 func recountVisibleComments(tx core.App, postID string) (*core.Record, error) {
 	post, err := updateParent(tx, "posts", postID,
-		`[[commentsCount]] = (SELECT COUNT(*) FROM {{comments}} WHERE [[post]] = {:id} AND [[status]] = 'visible')`, nil)
+		`[[commentsCount]] = (SELECT COUNT(*) FROM {{comments}} WHERE [[post]] = {:id} AND [[status]] = 'visible')`, "")
 	if err != nil {
 		return nil, fmt.Errorf("recount comments of post %q: %w", postID, err)
 	}
@@ -49,29 +54,28 @@ func recountVisibleComments(tx core.App, postID string) (*core.Record, error) {
 }
 
 // refreshCourseRating recomputes the course's ratingAvg and ratingCount from
-// its reviews.
+// its reviews, in the UPDATE itself (one statement: no separate read of the
+// aggregate).
 func refreshCourseRating(tx core.App, courseID string) (*core.Record, error) {
-	var agg struct {
-		Sum   int `db:"sum"`
-		Count int `db:"count"`
-	}
-	err := tx.DB().NewQuery(`SELECT COALESCE(SUM([[rating]]), 0) AS [[sum]], COUNT(*) AS [[count]] FROM {{reviews}} WHERE [[course]] = {:id}`).
-		Bind(dbx.Params{"id": courseID}).One(&agg)
-	var course *core.Record
-	if err == nil {
-		course, err = updateParent(tx, "courses", courseID, `[[ratingAvg]] = {:avg}, [[ratingCount]] = {:n}`,
-			dbx.Params{"avg": RatingAvg(agg.Sum, agg.Count), "n": agg.Count})
-	}
+	course, err := updateParent(tx, "courses", courseID,
+		`([[ratingAvg]], [[ratingCount]]) = (SELECT `+ratingAvgSQL+`, COUNT(*) FROM {{reviews}} WHERE [[course]] = {:id})`, "")
 	if err != nil {
 		return nil, fmt.Errorf("rate course %q: %w", courseID, err)
 	}
 	return course, nil
 }
 
+// ratingAvgSQL is RatingAvg over the rows' [[rating]] column, in SQL: the
+// same integer arithmetic on the sum and count, then tenths divided by 10
+// as a double, so it stores the very value RatingAvg returns
+// (TestRatingAvgSQL pins the two together).
+const ratingAvgSQL = `CASE WHEN COUNT(*) = 0 THEN 0 ELSE ` +
+	`CAST((CAST(SUM([[rating]]) AS INTEGER) * 20 + COUNT(*)) / (2 * COUNT(*)) AS REAL) / 10 END`
+
 // refreshCourseEnrollments recounts the course's active and completed enrollments.
 func refreshCourseEnrollments(tx core.App, courseID string) (*core.Record, error) {
 	course, err := updateParent(tx, "courses", courseID,
-		`[[enrollmentsCount]] = (SELECT COUNT(*) FROM {{enrollments}} WHERE [[course]] = {:id} AND [[status]] IN ('active', 'completed'))`, nil)
+		`[[enrollmentsCount]] = (SELECT COUNT(*) FROM {{enrollments}} WHERE [[course]] = {:id} AND [[status]] IN ('active', 'completed'))`, "")
 	if err != nil {
 		return nil, fmt.Errorf("count enrollments of course %q: %w", courseID, err)
 	}
@@ -79,16 +83,16 @@ func refreshCourseEnrollments(tx core.App, courseID string) (*core.Record, error
 }
 
 // updateParent runs UPDATE collection SET set, updated = now WHERE id = {:id}
-// and returns the updated record, or nil if there is no such row. set may
-// use {:id} and the params.
-func updateParent(tx core.App, collection, id, set string, params dbx.Params) (*core.Record, error) {
-	bind := dbx.Params{"id": id, "now": types.NowDateTime().String()}
-	for k, v := range params {
-		bind[k] = v
+// (AND cond, if not empty) and returns the updated record, or nil if no row
+// matched. set and cond may use {:id}.
+func updateParent(tx core.App, collection, id, set, cond string) (*core.Record, error) {
+	where := `[[id]] = {:id}`
+	if cond != "" {
+		where += ` AND ` + cond
 	}
 	row := dbx.NullStringMap{}
-	err := tx.DB().NewQuery(`UPDATE {{` + collection + `}} SET ` + set + `, [[updated]] = {:now} WHERE [[id]] = {:id} RETURNING *`).
-		Bind(bind).One(row)
+	err := tx.DB().NewQuery(`UPDATE {{` + collection + `}} SET ` + set + `, [[updated]] = {:now} WHERE ` + where + ` RETURNING *`).
+		Bind(dbx.Params{"id": id, "now": types.NowDateTime().String()}).One(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -217,17 +221,4 @@ func (a *announcer) announce(ctx context.Context, r *core.Record) error {
 	e := &core.ModelEvent{App: a.app, Context: ctx, Type: core.ModelEventTypeUpdate}
 	e.Model = r
 	return a.app.OnModelAfterUpdateSuccess().Trigger(e)
-}
-
-// exists reports whether the query returns a row.
-func exists(app core.App, query string, params dbx.Params) (bool, error) {
-	var one int
-	err := app.DB().NewQuery(query).Bind(params).Row(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("check: %w", err)
-	}
-	return true, nil
 }

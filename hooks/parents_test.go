@@ -2,9 +2,11 @@ package hooks_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
@@ -219,4 +221,48 @@ func TestCounterDriftIsFoundAndPutRight(t *testing.T) {
 	drifts, err = hooks.CheckCounters(app, false)
 	require.NoError(t, err)
 	assert.Empty(t, drifts)
+}
+
+func TestCourseRatingComputedInSQLMatchesRatingAvg(t *testing.T) {
+	// The rating UPDATE computes the mean in SQL; for every sum of n ratings
+	// (n up to 12, and a few large n) it must store what RatingAvg returns,
+	// the half-up rounding at .x5 included, as PocketBase then loads it.
+	app := fixture.NewApp(t)
+	defer app.Cleanup()
+	review := findRecord(t, app, "reviews", testkit.ReviewStudent)
+	exec := func(q string, params dbx.Params) {
+		t.Helper()
+		_, err := app.NonconcurrentDB().NewQuery(q).Bind(params).Execute()
+		require.NoError(t, err)
+	}
+	check := func(n, sum int) {
+		t.Helper()
+		// n ratings adding up to sum: each 1 plus a share of the rest
+		ratings := make([]int, n)
+		rest := sum - n
+		for i := range ratings {
+			ratings[i] = 1 + min(4, rest)
+			rest -= ratings[i] - 1
+		}
+		exec("DELETE FROM reviews WHERE course = {:c} AND id != {:id}", dbx.Params{"c": testkit.CoursePublished, "id": review.Id})
+		for i, r := range ratings[1:] {
+			exec("INSERT INTO reviews (id, course, user, rating, body, created, updated) VALUES ({:id}, {:c}, {:u}, {:r}, '', '', '')",
+				dbx.Params{"id": fmt.Sprintf("rsql%011d", i), "c": testkit.CoursePublished, "u": fmt.Sprintf("usql%011d", i), "r": r})
+		}
+		// a different stored rating, so the save changes it and rates the course
+		exec("UPDATE reviews SET rating = {:r} WHERE id = {:id}", dbx.Params{"r": ratings[0]%5 + 1, "id": review.Id})
+		review.Set("rating", ratings[0])
+		require.NoError(t, app.Save(review))
+		course := findRecord(t, app, "courses", testkit.CoursePublished)
+		require.Equal(t, hooks.RatingAvg(sum, n), course.GetFloat("ratingAvg"), "%d ratings adding up to %d", n, sum)
+		require.Equal(t, n, course.GetInt("ratingCount"))
+	}
+	for n := 1; n <= 12; n++ {
+		for sum := n; sum <= 5*n; sum++ {
+			check(n, sum)
+		}
+	}
+	for _, c := range [][2]int{{55, 256}, {200, 930}, {200, 931}, {1000, 4650}, {1000, 4649}} {
+		check(c[0], c[1])
+	}
 }

@@ -1,6 +1,8 @@
 package hooks
 
 import (
+	"fmt"
+
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
@@ -58,23 +60,27 @@ func registerReviews(app core.App, parents *announcer) {
 }
 
 // checkReviewable enforces, at create: one review per (course, user), by a
-// user with an active or completed enrollment in the course.
+// user with an active or completed enrollment in the course. One statement
+// answers both (the unique index idx_reviews_course_user would refuse a
+// second review at insert, but only after validation, with another error).
 func checkReviewable(app core.App, r *core.Record) error {
-	params := dbx.Params{"c": r.GetString("course"), "u": r.GetString("user")}
-	dup, err := exists(app, `SELECT 1 FROM {{reviews}} WHERE [[course]] = {:c} AND [[user]] = {:u} LIMIT 1`, params)
-	if err != nil {
-		return err
+	var found struct {
+		Reviewed bool `db:"reviewed"`
+		Enrolled bool `db:"enrolled"`
 	}
-	if dup {
+	err := app.DB().NewQuery(`SELECT
+		EXISTS (SELECT 1 FROM {{reviews}} WHERE [[course]] = {:c} AND [[user]] = {:u}) AS [[reviewed]],
+		EXISTS (SELECT 1 FROM {{enrollments}} WHERE [[course]] = {:c} AND [[user]] = {:u}
+			AND [[status]] IN ('active', 'completed')) AS [[enrolled]]`).
+		Bind(dbx.Params{"c": r.GetString("course"), "u": r.GetString("user")}).One(&found)
+	if err != nil {
+		return fmt.Errorf("check review of course %q: %w", r.GetString("course"), err)
+	}
+	if found.Reviewed {
 		return validation.Errors{"course": validation.NewError("validation_already_reviewed",
 			"You have already reviewed this course.")}
 	}
-	enrolled, err := exists(app, `SELECT 1 FROM {{enrollments}} WHERE [[course]] = {:c} AND [[user]] = {:u}
-		AND [[status]] IN ('active', 'completed') LIMIT 1`, params)
-	if err != nil {
-		return err
-	}
-	if !enrolled {
+	if !found.Enrolled {
 		return validation.Errors{"course": validation.NewError("validation_not_enrolled",
 			"Only students enrolled in the course may review it.")}
 	}
