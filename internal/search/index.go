@@ -117,8 +117,11 @@ func (s source) indexedChanged(r *core.Record) bool {
 // of an indexed collection, however it is made (API, dashboard, seed,
 // cascades): model hooks, with the index write after e.Next() inside one
 // transaction, so a failing save leaves the index untouched and a failing
-// index write fails the save.
+// index write fails the save. Segment merges are left to a merger that runs
+// them off the request path (merge.go).
 func registerIndexHooks(app core.App) {
+	m := newMerger()
+	m.bind(app)
 	names := make([]string, len(sources))
 	for i, s := range sources {
 		names[i] = s.collection
@@ -128,7 +131,11 @@ func registerIndexHooks(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return upsertDoc(tx, e.Record)
+			if err := upsertDoc(tx, e.Record); err != nil {
+				return err
+			}
+			m.pending.Store(true)
+			return nil
 		})
 	})
 	app.OnRecordUpdate(names...).BindFunc(func(e *core.RecordEvent) error {
@@ -140,7 +147,11 @@ func registerIndexHooks(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return upsertDoc(tx, e.Record)
+			if err := upsertDoc(tx, e.Record); err != nil {
+				return err
+			}
+			m.pending.Store(true)
+			return nil
 		})
 	})
 	app.OnRecordDelete(names...).BindFunc(func(e *core.RecordEvent) error {
@@ -148,7 +159,11 @@ func registerIndexHooks(app core.App) {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			return deleteDoc(tx, e.Record.Collection().Name, e.Record.Id)
+			if err := deleteDoc(tx, e.Record.Collection().Name, e.Record.Id); err != nil {
+				return err
+			}
+			m.pending.Store(true)
+			return nil
 		})
 	})
 }
