@@ -9,16 +9,20 @@ import (
 
 // registerTextClean strips control and bidi-override characters from every
 // text and rich-text field of Lectern's collections on every save (API,
-// dashboard, seed, migrations), before validation and before the other hooks
-// derive slugs, excerpts or search text from them. See text.StripControls for
-// why: a name like "Hi \u202egnp.exe" spoofs, ESC sequences reach terminals.
+// dashboard, seed, migrations), right before validation and the write. See
+// text.StripControls for why: a name like "Hi \u202egnp.exe" spoofs, ESC
+// sequences reach terminals.
 func registerTextClean(app core.App) {
 	handler := &hook.Handler[*core.RecordEvent]{
 		Func: func(e *core.RecordEvent) error {
 			cleanTextFields(e.Record)
 			return e.Next()
 		},
-		Priority: -100, // before the per-collection hooks read the fields
+		// After the per-collection hooks (priority 0): they turn comment and
+		// review bodies, excerpts and summaries into plain text and sanitize
+		// HTML, and both decode entities, so "&#x202e;" only becomes the
+		// character there. Stripping after them catches it.
+		Priority: 100,
 	}
 	app.OnRecordCreate(lecternCollections...).Bind(handler)
 	app.OnRecordUpdate(lecternCollections...).Bind(handler)
@@ -31,8 +35,12 @@ var lecternCollections = []string{"users", "topics", "posts", "comments", "cours
 // characters text.StripControls removes; clean values are left untouched.
 func cleanTextFields(r *core.Record) {
 	for _, f := range r.Collection().Fields {
-		switch f.(type) {
-		case *core.TextField, *core.EditorField:
+		switch f := f.(type) {
+		case *core.TextField:
+			if f.Pattern != "" {
+				continue // slugs and codes: the pattern refuses them with a 400 instead
+			}
+		case *core.EditorField:
 		default:
 			continue
 		}

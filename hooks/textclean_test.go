@@ -45,6 +45,15 @@ func TestTextFieldsLoseControlCharacters(t *testing.T) {
 			},
 		},
 		{
+			Name:            "an entity-encoded override in a comment is decoded to plain text, then stripped",
+			Method:          http.MethodPost,
+			URL:             "/api/collections/comments/records",
+			Body:            jsonBody(map[string]any{"post": testkit.PostPublished, "body": "Hi &#x202e;gnp.exe &#8238;x"}),
+			Headers:         fixture.Headers(testkit.Student),
+			ExpectedStatus:  200,
+			ExpectedContent: []string{`"body":"Hi gnp.exe x"`},
+		},
+		{
 			Name:            "a comment keeps its newlines and right-to-left text",
 			Method:          http.MethodPost,
 			URL:             "/api/collections/comments/records",
