@@ -7,10 +7,8 @@ import (
 	"io/fs"
 	"log"
 	"net/http"
-	"path/filepath"
 	"strings"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
@@ -20,6 +18,7 @@ import (
 	"lectern/hooks"
 	"lectern/internal/apidocs"
 	"lectern/internal/cache"
+	"lectern/internal/dbconn"
 	"lectern/internal/feeds"
 	"lectern/internal/realtime"
 	"lectern/internal/search"
@@ -31,7 +30,7 @@ import (
 var publicFiles embed.FS
 
 func main() {
-	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: dbConnect})
+	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: dbconn.Connect})
 
 	// Go migrations are compiled in; "migrate create" writes new Go files and
 	// the dashboard never writes migrations behind the operator's back.
@@ -88,19 +87,3 @@ func main() {
 // (posts embed them by URL, and pasted ones as data: URLs).
 const siteCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data: blob:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
-
-// dbConnect is PocketBase's default SQLite connection with synchronous=FULL for
-// data.db: in WAL mode PocketBase's NORMAL survives a process crash but may
-// lose the last commits on power loss; FULL syncs the WAL on every commit, at
-// 1.3–2.2× the write time (RELIABILITY.md). The request-log database
-// (auxiliary.db) keeps PocketBase's default.
-func dbConnect(dbPath string) (*dbx.DB, error) {
-	if filepath.Base(dbPath) != "data.db" {
-		return core.DefaultDBConnect(dbPath)
-	}
-	// PocketBase's pragmas (core.DefaultDBConnect) but synchronous(FULL);
-	// busy_timeout stays first so the connection blocks before WAL is set.
-	const pragmas = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=journal_size_limit(200000000)" +
-		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)&_defensive=1"
-	return dbx.Open("sqlite", dbPath+pragmas)
-}

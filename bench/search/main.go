@@ -24,11 +24,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
 	"lectern/hooks"
+	"lectern/internal/dbconn"
 	"lectern/internal/search"
 	_ "lectern/migrations"
 )
@@ -58,7 +58,7 @@ func main() {
 	seedOnly := flag.Bool("seed-only", false, "seed the data dir and stop")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	createsOnly := flag.Bool("creates-only", false, "skip the search and list measurements, measure only creates (RESULTS.md is not written)")
-	sync := flag.String("sync", "full", "data.db synchronous pragma for both apps: full (production, main.go dbConnect) or normal (PocketBase's default)")
+	sync := flag.String("sync", "full", "data.db synchronous pragma for both apps: full (production, internal/dbconn) or normal (PocketBase's default)")
 	flag.Parse()
 	switch *sync {
 	case "full", "normal":
@@ -241,25 +241,13 @@ func like(w string) string { return fmt.Sprintf("(title~'%s' || body~'%s')", w, 
 
 // ---
 
-// synchronous is data.db's synchronous pragma (-sync).
+// synchronous is data.db's synchronous pragma (-sync): both apps, with and
+// without the index, open data.db as production does (internal/dbconn) at
+// this level, so the create costs compare the same commits.
 var synchronous = "FULL"
 
-// dbConnect opens the databases as main.go's dbConnect does in production:
-// PocketBase's pragmas, with data.db at synchronous=FULL (-sync normal for
-// PocketBase's default). Both apps, with and without the index, use it, so
-// the create costs compare the same commits. A copy: main.go's is in package
-// main; keep the two in step.
-func dbConnect(dbPath string) (*dbx.DB, error) {
-	if filepath.Base(dbPath) != "data.db" {
-		return core.DefaultDBConnect(dbPath)
-	}
-	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=journal_size_limit(200000000)" +
-		"&_pragma=synchronous(" + synchronous + ")&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)&_defensive=1"
-	return dbx.Open("sqlite", dbPath+pragmas)
-}
-
 func newApp(dir string, withSearch bool) *core.BaseApp {
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir, DBConnect: dbConnect})
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dir, DBConnect: dbconn.WithSync(synchronous)})
 	if err := app.Bootstrap(); err != nil {
 		log.Fatal(err)
 	}
@@ -428,7 +416,7 @@ func (r *report) write(path string) error {
 		typoOfTenth, ms(r.typoFirst), ms(r.typo.p(50)), ms(r.typo.p(99)))
 
 	fmt.Fprintf(&b, "## Post create latency at %d posts\n\n", r.posts)
-	fmt.Fprintf(&b, "`POST /api/collections/posts/records` as an author (~150-word body), through an app with the search hooks and one without, on the same data dir, alternating rounds of 50; both open data.db as production does (main.go `dbConnect`, synchronous=%s).\n\n", r.synchronous)
+	fmt.Fprintf(&b, "`POST /api/collections/posts/records` as an author (~150-word body), through an app with the search hooks and one without, on the same data dir, alternating rounds of 50; both open data.db as production does (`internal/dbconn`, synchronous=%s).\n\n", r.synchronous)
 	fmt.Fprintf(&b, "| | p50 | p99 | throughput |\n|---|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| without index | %s | %s | %.0f/s |\n", ms(r.createWithout.p(50)), ms(r.createWithout.p(99)), r.createWithoutRate)
 	fmt.Fprintf(&b, "| with index | %s | %s | %.0f/s |\n", ms(r.createWith.p(50)), ms(r.createWith.p(99)), r.createWithRate)
