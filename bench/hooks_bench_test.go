@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/pocketbase/dbx"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
@@ -174,16 +173,7 @@ func BenchmarkCommentCreateAPI(b *testing.B) {
 	for _, variant := range []string{"lectern", "lectern-syncfull", "bare"} {
 		withHooks := variant != "bare"
 		b.Run(variant, func(b *testing.B) {
-			app := benchApp(b, withHooks)
-			app.Settings().RateLimits.Enabled = false
-			if variant == "lectern-syncfull" {
-				// every write goes through the one nonconcurrent connection
-				if _, err := app.NonconcurrentDB().NewQuery("PRAGMA synchronous = FULL").Execute(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			mux := apiHandler(b, app)
-			token := hooksFixture.Tokens[testkit.Student]
+			_, mux := apiBenchApp(b, variant)
 			i := 0
 			defer reportCPU(b)()
 			for b.Loop() {
@@ -193,12 +183,7 @@ func BenchmarkCommentCreateAPI(b *testing.B) {
 					body = fmt.Sprintf(`{"post":%q,"author":%q,"status":"visible","body":"Comment %d, thanks for the clear explanation."}`,
 						testkit.PostPublished, testkit.UserStudent, i)
 				}
-				req := httptest.NewRequest(http.MethodPost, "/api/collections/comments/records", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", token)
-				rec := httptest.NewRecorder()
-				mux.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
+				if rec := postAsStudent(mux, "/api/collections/comments/records", body); rec.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body)
 				}
 				i++
@@ -215,32 +200,19 @@ func BenchmarkCommentCreateAPI(b *testing.B) {
 // aggregate is computed in the create's transaction either way.
 func BenchmarkReviewCreateAPI(b *testing.B) {
 	for _, variant := range []string{"lectern", "lectern-syncfull", "bare"} {
-		withHooks := variant != "bare"
 		b.Run(variant, func(b *testing.B) {
-			app := benchApp(b, withHooks)
-			app.Settings().RateLimits.Enabled = false
-			if variant == "lectern-syncfull" {
-				if _, err := app.NonconcurrentDB().NewQuery("PRAGMA synchronous = FULL").Execute(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			app, mux := apiBenchApp(b, variant)
 			if old, err := app.FindRecordById("reviews", testkit.ReviewStudent); err == nil {
 				if err := app.Delete(old); err != nil {
 					b.Fatal(err)
 				}
 			}
-			mux := apiHandler(b, app)
-			token := hooksFixture.Tokens[testkit.Student]
 			body := fmt.Sprintf(`{"course":%q,"user":%q,"rating":5,"body":"Well paced, good exercises."}`,
 				testkit.CoursePublished, testkit.UserStudent)
 			var cpu int64
 			for b.Loop() {
 				start := processCPU(b)
-				req := httptest.NewRequest(http.MethodPost, "/api/collections/reviews/records", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", token)
-				rec := httptest.NewRecorder()
-				mux.ServeHTTP(rec, req)
+				rec := postAsStudent(mux, "/api/collections/reviews/records", body)
 				cpu += processCPU(b) - start
 				if rec.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body)
@@ -257,20 +229,36 @@ func BenchmarkReviewCreateAPI(b *testing.B) {
 	}
 }
 
+// apiBenchApp is the app and handler of one variant of the API benchmarks:
+// "bare", "lectern", or "lectern-syncfull" (the write connection switched to
+// the synchronous=FULL of Lectern's data.db). Rate limits are off: every
+// request comes from one client.
+func apiBenchApp(b *testing.B, variant string) (core.App, http.Handler) {
+	app := benchApp(b, variant != "bare")
+	app.Settings().RateLimits.Enabled = false
+	if variant == "lectern-syncfull" {
+		// every write goes through the one nonconcurrent connection
+		if _, err := app.NonconcurrentDB().NewQuery("PRAGMA synchronous = FULL").Execute(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return app, apiHandler(b, app)
+}
+
+// postAsStudent sends a JSON POST as the fixture's student.
+func postAsStudent(mux http.Handler, path, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", hooksFixture.Tokens[testkit.Student])
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	return rec
+}
+
 // apiHandler builds the app's HTTP handler as `serve` does, without listening.
 func apiHandler(b testing.TB, app core.App) http.Handler {
 	b.Helper()
-	r, err := apis.NewRouter(app)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var mux http.Handler
-	se := &core.ServeEvent{App: app, Router: r}
-	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
-		m, err := e.Router.BuildMux()
-		mux = m
-		return err
-	})
+	mux, err := testkit.Handler(app)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,12 +24,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
 	"lectern/hooks"
 	"lectern/internal/dbconn"
 	"lectern/internal/search"
+	"lectern/internal/testkit"
 	_ "lectern/migrations"
 )
 
@@ -266,17 +266,7 @@ type server struct {
 }
 
 func newServer(app core.App) *server {
-	r, err := apis.NewRouter(app)
-	if err != nil {
-		log.Fatal(err)
-	}
-	se := &core.ServeEvent{App: app, Router: r}
-	var mux http.Handler
-	err = app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
-		m, err := e.Router.BuildMux()
-		mux = m
-		return err
-	})
+	mux, err := testkit.Handler(app)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -40,15 +40,8 @@ func newApp(t *testing.T) *tests.TestApp {
 // hooks, Lectern's OnServe middlewares) on a local HTTP server.
 func serve(t *testing.T, app *tests.TestApp) string {
 	t.Helper()
-	router, err := apis.NewRouter(app)
+	mux, err := testkit.Handler(app)
 	require.NoError(t, err)
-	var mux http.Handler
-	se := &core.ServeEvent{App: app, Router: router}
-	require.NoError(t, app.OnServe().Trigger(se, func(e *core.ServeEvent) error {
-		var err error
-		mux, err = e.Router.BuildMux()
-		return err
-	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -126,45 +126,32 @@ func registerIndexHooks(app core.App) {
 	for i, s := range sources {
 		names[i] = s.collection
 	}
-	app.OnRecordCreate(names...).BindFunc(func(e *core.RecordEvent) error {
+	// withIndex runs the record write and then its index write in one
+	// transaction, and tells the merger there is something to merge.
+	withIndex := func(e *core.RecordEvent, write func(tx core.App) error) error {
 		return hooks.InTx(e, func(tx core.App) error {
 			if err := e.Next(); err != nil {
 				return err
 			}
-			if err := upsertDoc(tx, e.Record); err != nil {
+			if err := write(tx); err != nil {
 				return err
 			}
 			m.pending.Store(true)
 			return nil
 		})
+	}
+	app.OnRecordCreate(names...).BindFunc(func(e *core.RecordEvent) error {
+		return withIndex(e, func(tx core.App) error { return upsertDoc(tx, e.Record) })
 	})
 	app.OnRecordUpdate(names...).BindFunc(func(e *core.RecordEvent) error {
 		s, _ := sourceOf(e.Record.Collection().Name)
 		if !s.indexedChanged(e.Record) {
 			return e.Next() // a counter or status change: nothing to reindex
 		}
-		return hooks.InTx(e, func(tx core.App) error {
-			if err := e.Next(); err != nil {
-				return err
-			}
-			if err := upsertDoc(tx, e.Record); err != nil {
-				return err
-			}
-			m.pending.Store(true)
-			return nil
-		})
+		return withIndex(e, func(tx core.App) error { return upsertDoc(tx, e.Record) })
 	})
 	app.OnRecordDelete(names...).BindFunc(func(e *core.RecordEvent) error {
-		return hooks.InTx(e, func(tx core.App) error {
-			if err := e.Next(); err != nil {
-				return err
-			}
-			if err := deleteDoc(tx, e.Record.Collection().Name, e.Record.Id); err != nil {
-				return err
-			}
-			m.pending.Store(true)
-			return nil
-		})
+		return withIndex(e, func(tx core.App) error { return deleteDoc(tx, e.Record.Collection().Name, e.Record.Id) })
 	})
 }
 
