@@ -109,8 +109,8 @@ func (b *openAPIBuilder) search() {
 				),
 			),
 			"correctedQuery", o("type", "string", "description", "Present when the query had a likely typo and the results are for this spelling."),
-			"approximate", o("type", "boolean", "description", "Present (true) when a collection had more than 10,000 matches: totalItems, totalPages and the facets are then lower bounds (\"10,000+\")."),
-			"approximateRanking", o("type", "boolean", "description", "Present (true) when a collection had more than 2,000 matches: the items are then ranked among its 1,000 newest matches and up to 1,000 title matches, the caller's other matches following newest first."),
+			"approximate", o("type", "boolean", "description", "True when a collection had more than 10,000 matches: totalItems, totalPages and the facets are then lower bounds (\"10,000+\")."),
+			"approximateRanking", o("type", "boolean", "description", "True when a collection had more than 2,000 matches: the items are then ranked among its 1,000 newest matches and up to 1,000 title matches, the caller's other matches following newest first."),
 		),
 	))
 	p := newOp(http.MethodGet, "/api/search", "search", "search", "Search posts, courses and lessons").

@@ -21,11 +21,11 @@ type Response struct {
 	// Approximate is set when a collection had more than CountCap matches:
 	// totalItems, totalPages and the facets are then lower bounds (show
 	// "10,000+"). Counts below the cap are exact and leave it unset.
-	Approximate bool `json:"approximate,omitempty"`
+	Approximate bool `json:"approximate"`
 	// ApproximateRanking is set when a collection had more than RankLimit
 	// matches: the items are then ranked among the newest matches and the
 	// title matches, not among all of them (see RankLimit).
-	ApproximateRanking bool `json:"approximateRanking,omitempty"`
+	ApproximateRanking bool `json:"approximateRanking"`
 	// CorrectedQuery is set when the search as typed found nothing and a
 	// typo-corrected one found records this caller may view; the results
 	// are then those of the corrected search.
