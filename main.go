@@ -18,6 +18,7 @@ import (
 	"lectern/hooks"
 	"lectern/internal/apidocs"
 	"lectern/internal/cache"
+	"lectern/internal/datadir"
 	"lectern/internal/dbconn"
 	"lectern/internal/feeds"
 	"lectern/internal/realtime"
@@ -40,6 +41,7 @@ func main() {
 		Dir:          "migrations",
 	})
 
+	datadir.Register(app, app.RootCmd)
 	hooks.Register(app)
 	search.Register(app)
 	feeds.Register(app)

@@ -58,9 +58,12 @@
 // the server is not started by apis.Serve, hits are answered by the router
 // middleware right after CORS.
 //
-// Out-of-process writes (another process writing the same SQLite file, raw
-// SQL that bypasses the app) do not bump the generation: entries also expire
-// after Options.TTL, which bounds how long such a write can stay unseen.
+// Out-of-process writes (another process writing the same SQLite file: the
+// CLI commands next to a running server) are seen through SQLite's
+// data_version within ExternalPoll (external.go). Raw SQL that bypasses the
+// app's hooks in this process does not bump the generation: entries also
+// expire after Options.TTL, which bounds how long such a write can stay
+// unseen.
 package cache
 
 import (
@@ -69,6 +72,7 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"maps"
 	"net/http"
 	"os"
@@ -162,6 +166,7 @@ type Cache struct {
 	prefaces atomic.Pointer[map[vantage]*preface]
 
 	hits, early, misses, stores, bumps atomic.Int64
+	bypasses, external                 atomic.Int64
 }
 
 // key names a stored response: the generation it was produced in and the
@@ -257,10 +262,14 @@ func New(opts Options) *Cache {
 type Stats struct {
 	Hits, Misses, Stores, Bumps int64
 	Early                       int64 // the hits answered in front of the router
-	Entries                     int
-	Bytes                       int64
-	Generation                  uint64
-	Disabled                    string // why caching is off, "" when on
+	// Bypasses counts guest-route reads the cache would not take (signed
+	// in, a cookie, a macro in the query, rules that read headers or the
+	// clock); External the bumps for commits by other processes.
+	Bypasses, External int64
+	Entries            int
+	Bytes              int64
+	Generation         uint64
+	Disabled           string // why caching is off, "" when on
 }
 
 // Stats returns the cache's counters.
@@ -270,6 +279,7 @@ func (c *Cache) Stats() Stats {
 	c.mu.Unlock()
 	return Stats{
 		Hits: c.hits.Load(), Early: c.early.Load(), Misses: c.misses.Load(), Stores: c.stores.Load(), Bumps: c.bumps.Load(),
+		Bypasses: c.bypasses.Load(), External: c.external.Load(),
 		Entries: n, Bytes: b, Generation: c.gen.Load(), Disabled: *c.unsafe.Load(),
 	}
 }
@@ -300,6 +310,14 @@ func (c *Cache) Bind(app core.App) {
 	app.OnModelAfterDeleteSuccess().Bind(bump)
 
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		stop, err := c.watchDataVersion(se.App, ExternalPoll)
+		if err != nil {
+			return fmt.Errorf("response cache: watch data.db for other processes' writes: %w", err)
+		}
+		se.App.OnTerminate().BindFunc(func(te *core.TerminateEvent) error {
+			stop()
+			return te.Next()
+		})
 		c.checkRules(se.App)
 		if why := *c.unsafe.Load(); why != "" {
 			se.App.Logger().Warn("response cache off", "reason", why)
@@ -458,19 +476,8 @@ func (c *Cache) cacheable(r *http.Request) string {
 	if _, ok := r.Header["Cookie"]; ok {
 		return ""
 	}
-	rest, ok := strings.CutPrefix(r.URL.Path, "/api/collections/")
-	if !ok {
+	if c.publicRoute(r.URL.Path) == "" {
 		return ""
-	}
-	name, rest, ok := strings.Cut(rest, "/")
-	if !ok || !c.collect[name] {
-		return ""
-	}
-	if rest != "records" {
-		id, ok := strings.CutPrefix(rest, "records/")
-		if !ok || id == "" || strings.Contains(id, "/") {
-			return ""
-		}
 	}
 	if strings.Contains(r.URL.RawQuery, "@") || strings.Contains(r.URL.RawQuery, "%40") {
 		return "" // a macro in a filter or sort: @now, @random…
@@ -486,6 +493,33 @@ func (c *Cache) cacheable(r *http.Request) string {
 		return ""
 	}
 	return uri
+}
+
+// The router's patterns of the routes the cache serves.
+const (
+	listPattern = "GET /api/collections/{collection}/records"
+	viewPattern = "GET /api/collections/{collection}/records/{id}"
+)
+
+// publicRoute returns the route pattern of a path the cache may serve (a
+// cached collection's list or record), "" for any other path.
+func (c *Cache) publicRoute(path string) string {
+	rest, ok := strings.CutPrefix(path, "/api/collections/")
+	if !ok {
+		return ""
+	}
+	name, rest, ok := strings.Cut(rest, "/")
+	if !ok || !c.collect[name] {
+		return ""
+	}
+	if rest == "records" {
+		return listPattern
+	}
+	id, ok := strings.CutPrefix(rest, "records/")
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return ""
+	}
+	return viewPattern
 }
 
 // Handler wraps the server's handler (the router) and answers the hits it can
@@ -517,6 +551,9 @@ func (c *Cache) serveEarly(w http.ResponseWriter, r *http.Request) bool {
 	}
 	c.hits.Add(1)
 	c.early.Add(1)
+	// what the router's mux would have set: request metrics and logs
+	// wrapped around this handler label the hit with its route
+	r.Pattern = c.publicRoute(r.URL.Path)
 	h := w.Header()
 	setFields(h, pre.header)
 	h["Vary"] = pre.vary
@@ -585,6 +622,9 @@ func (c *Cache) serve(e *core.RequestEvent) error {
 		uri = c.cacheable(e.Request)
 	}
 	if uri == "" {
+		if e.Request.Method == http.MethodGet && c.publicRoute(e.Request.URL.Path) != "" {
+			c.bypasses.Add(1)
+		}
 		return e.Next()
 	}
 	gen := c.gen.Load() // before the handler reads anything
