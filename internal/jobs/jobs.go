@@ -1,0 +1,571 @@
+// Package jobs is Lectern's one pattern for background work (webhook
+// deliveries, newsletter sends): durable rows of a collection are the queue.
+//
+//   - A job is a row, written with Enqueue in the transaction that causes it:
+//     a rolled-back write leaves no job, a committed one survives any crash.
+//   - A Queue's worker starts with `serve` (Register binds it to OnServe),
+//     resumes every due row it finds, and stops on OnTerminate; it is woken
+//     after each commit that enqueued a job, and otherwise sleeps until the
+//     earliest nextAttemptAt (re-checked at least every Config.Poll, which
+//     also catches rows written by another process).
+//   - Delivery is at least once: a handler that ran but whose outcome was not
+//     recorded (kill -9, power loss) runs again after a restart, so a handler
+//     must be idempotent or give the other side what it needs to dedupe (a
+//     webhook's id). A handler interrupted by Stop is not counted as a
+//     failure: its row stays due and runs on the next start.
+//
+// The queue's collection must have the fields
+//
+//	status        text or select: "pending", "failed", "dead" and Config.Done
+//	attempts      number
+//	nextAttemptAt date
+//
+// plus whatever the handler needs. Rows in "pending" or "failed" whose
+// nextAttemptAt has passed are due. A handler's nil error sets Config.Done; an
+// error sets "failed" with nextAttemptAt after the Config.Schedule delay for
+// that attempt (with jitter, or later if the error carries a RetryAfter), and
+// "dead" once the schedule is used up or for a Permanent error.
+//
+// Outcomes are recorded in batches (one transaction for all the outcomes
+// that finished meanwhile) so a burst of jobs costs the writers of the site
+// few write transactions.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
+	"github.com/pocketbase/pocketbase/tools/types"
+)
+
+// Row statuses other than Config.Done.
+const (
+	StatusPending = "pending" // never tried, or sent again by RunNow
+	StatusFailed  = "failed"  // tried, will be retried at nextAttemptAt
+	StatusDead    = "dead"    // given up: the schedule is used up or the error was permanent
+)
+
+// Handler runs one job. It may set fields of job (a last status, an error
+// text): they are saved with the outcome. ctx is cancelled when the queue
+// stops; an error returned after that is not counted as an attempt.
+type Handler func(ctx context.Context, app core.App, job *core.Record) error
+
+// Config describes a queue.
+type Config struct {
+	// Collection holds the jobs (see the package doc for its fields).
+	Collection string
+	// Done is the status of a job whose handler succeeded ("delivered", "sent").
+	Done string
+	// Handle runs a job.
+	Handle Handler
+	// Schedule is the delay before each retry: after the nth failed attempt
+	// the job waits Schedule[n-1]; after len(Schedule)+1 failed attempts it
+	// is dead.
+	Schedule []time.Duration
+	// Jitter spreads each delay by ±Jitter of itself (0.2 = ±20%) so that jobs
+	// failing together don't retry together. Default 0.2; negative for none.
+	Jitter float64
+	// Workers is how many handlers run at once. Default 4.
+	Workers int
+	// KeyField, when set, names a field whose value serializes jobs: at most
+	// one job per value runs at a time (one webhook's deliveries), so one slow
+	// target holds one worker, never all of them.
+	KeyField string
+	// Poll is the longest the worker sleeps without looking for due rows.
+	// Default 30 s.
+	Poll time.Duration
+	// Logf, if set, receives the worker's own errors (never job contents).
+	Logf func(format string, args ...any)
+}
+
+// Queue is a collection of jobs and the worker that runs them.
+type Queue struct {
+	app core.App
+	cfg Config
+
+	wake chan struct{} // buffered 1: a pending wake-up
+
+	mu       sync.Mutex
+	running  bool
+	cancel   context.CancelFunc
+	stopped  chan struct{}       // closed when the worker loop returned
+	inflight map[string]string   // job id → key
+	busyKeys map[string]int      // key → running jobs (0 or 1)
+	again    map[string]struct{} // jobs asked to run again (RunNow) while in flight
+	handlers sync.WaitGroup
+}
+
+// New returns a stopped queue over cfg.Collection of app.
+func New(app core.App, cfg Config) *Queue {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Jitter == 0 {
+		cfg.Jitter = 0.2
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 30 * time.Second
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(format string, args ...any) { app.Logger().Error(fmt.Sprintf(format, args...)) }
+	}
+	return &Queue{
+		app:      app,
+		cfg:      cfg,
+		wake:     make(chan struct{}, 1),
+		inflight: map[string]string{},
+		busyKeys: map[string]int{},
+		again:    map[string]struct{}{},
+	}
+}
+
+// Register starts the worker when app serves and stops it when app
+// terminates (SIGTERM, SIGINT, or a test app's Cleanup), before the database
+// closes.
+func (q *Queue) Register() {
+	q.app.OnServe().BindFunc(func(e *core.ServeEvent) error {
+		q.Start()
+		return e.Next()
+	})
+	q.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
+		Func: func(e *core.TerminateEvent) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := q.Stop(ctx); err != nil {
+				q.cfg.Logf("jobs %s: stop: %v", q.cfg.Collection, err)
+			}
+			return e.Next()
+		},
+		// before PocketBase's own graceful shutdown handler (-9999) and the
+		// final ClearBootstrap: the outcomes are written while the db is open
+		Priority: -10000,
+	})
+}
+
+// Start starts the worker; it does nothing if the worker runs already.
+func (q *Queue) Start() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.running {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	q.running, q.cancel, q.stopped = true, cancel, make(chan struct{})
+	go q.loop(ctx, q.stopped)
+}
+
+// Stop stops the worker: no new job starts, running handlers see their
+// context cancelled, and Stop waits for them and for their outcomes to be
+// recorded, up to ctx's deadline. Jobs interrupted this way stay due and
+// run on the next Start.
+func (q *Queue) Stop(ctx context.Context) error {
+	q.mu.Lock()
+	if !q.running {
+		q.mu.Unlock()
+		return nil
+	}
+	q.running = false
+	q.cancel()
+	stopped := q.stopped
+	q.mu.Unlock()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("handlers still running: %w", ctx.Err())
+	}
+}
+
+// Wake tells the worker to look for due jobs once app's transaction has
+// committed (at once when app is not in a transaction; never if it rolls
+// back). Enqueue and RunNow call it.
+func (q *Queue) Wake(app core.App) {
+	if info := app.TxInfo(); info != nil {
+		info.OnComplete(func(txErr error) error {
+			if txErr == nil {
+				q.poke()
+			}
+			return nil
+		})
+		return
+	}
+	q.poke()
+}
+
+func (q *Queue) poke() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Enqueue inserts a due job with the given fields (stored values: json as a
+// string or []byte) through tx, the transaction of the write that causes it,
+// and wakes the worker after the commit. It returns the job's id. The row is
+// inserted directly, without the collection's record hooks: a write that
+// enqueues jobs pays one INSERT per job.
+func (q *Queue) Enqueue(tx core.App, fields map[string]any) (string, error) {
+	now := types.NowDateTime().String()
+	row := dbx.Params{}
+	for k, v := range fields {
+		row[k] = v
+	}
+	id := core.GenerateDefaultRandomId()
+	row["id"] = id
+	row["status"] = StatusPending
+	row["attempts"] = 0
+	row["nextAttemptAt"] = now
+	row["created"] = now
+	row["updated"] = now
+	if _, err := tx.DB().Insert(q.cfg.Collection, row).Execute(); err != nil {
+		return "", fmt.Errorf("enqueue %s: %w", q.cfg.Collection, err)
+	}
+	q.Wake(tx)
+	return id, nil
+}
+
+// RunNow makes the jobs due at once, whatever their status (a dead or done
+// job runs again), and wakes the worker after app's transaction commits. A
+// job running at this moment runs once more after it finishes. The attempt
+// count is kept: a job that fails again is retried by the schedule from
+// where it stood, or is dead again if the schedule was used up.
+func (q *Queue) RunNow(app core.App, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := types.NowDateTime().String()
+	for chunk := range slices.Chunk(ids, 500) {
+		in := make([]any, len(chunk))
+		for i, id := range chunk {
+			in[i] = id
+		}
+		_, err := app.DB().Update(q.cfg.Collection,
+			dbx.Params{"status": StatusPending, "nextAttemptAt": now, "updated": now},
+			dbx.In("id", in...)).Execute()
+		if err != nil {
+			return fmt.Errorf("run %s now: %w", q.cfg.Collection, err)
+		}
+	}
+	q.mu.Lock()
+	for _, id := range ids {
+		if _, ok := q.inflight[id]; ok {
+			q.again[id] = struct{}{}
+		}
+	}
+	q.mu.Unlock()
+	q.Wake(app)
+	return nil
+}
+
+// ---
+
+// RetryAfter marks err as asking for the next attempt no sooner than d from
+// now (an HTTP Retry-After); the schedule's delay applies if it is longer.
+func RetryAfter(err error, d time.Duration) error {
+	if err == nil {
+		err = errors.New("retry later")
+	}
+	return &retryAfterError{err: err, after: d}
+}
+
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+// Permanent marks err as final: the job is dead at once, without retries.
+func Permanent(err error) error {
+	if err == nil {
+		err = errors.New("permanent failure")
+	}
+	return &permanentError{err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Outcome computes a job's next status and nextAttemptAt after its attempts-th
+// attempt ended with err, at now. Exposed for tests and for callers that want
+// to show when a job will run next.
+func (c Config) Outcome(attempts int, err error, now time.Time) (status string, next time.Time) {
+	if err == nil {
+		return c.Done, time.Time{}
+	}
+	var perm *permanentError
+	if errors.As(err, &perm) || attempts > len(c.Schedule) {
+		return StatusDead, time.Time{}
+	}
+	delay := c.Schedule[attempts-1]
+	if c.Jitter > 0 {
+		delay += time.Duration((rand.Float64()*2 - 1) * c.Jitter * float64(delay))
+	}
+	var ra *retryAfterError
+	if errors.As(err, &ra) && ra.after > delay {
+		delay = ra.after
+	}
+	return StatusFailed, now.Add(delay)
+}
+
+// ---
+
+// outcome is a finished handler run, to be recorded.
+type outcome struct {
+	job *core.Record
+	err error
+}
+
+// loop is the worker: it claims due rows into free handler slots, records
+// finished outcomes in batches, and sleeps until woken, a slot frees, or
+// the earliest due time.
+func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
+	defer close(stopped)
+	results := make(chan outcome, q.cfg.Workers)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		next := q.dispatch(ctx, results)
+		wait := q.cfg.Poll
+		if !next.IsZero() {
+			wait = min(wait, max(time.Until(next), 0))
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			// let the running handlers see the cancellation and finish, then
+			// record what completed: results has room for every handler, so
+			// none blocks on sending
+			q.handlers.Wait()
+			var batch []outcome
+			for more := true; more; {
+				select {
+				case r := <-results:
+					batch = append(batch, r)
+				default:
+					more = false
+				}
+			}
+			q.record(ctx, batch)
+			return
+		case r := <-results:
+			batch := []outcome{r}
+			for more := true; more; {
+				select {
+				case r := <-results:
+					batch = append(batch, r)
+				default:
+					more = false
+				}
+			}
+			q.record(ctx, batch)
+		case <-q.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// dispatch starts handlers for due rows while slots are free and returns
+// when the earliest not-yet-due row becomes due (zero if none is known).
+func (q *Queue) dispatch(ctx context.Context, results chan<- outcome) time.Time {
+	for {
+		q.mu.Lock()
+		free := q.cfg.Workers - len(q.inflight)
+		skipIDs := make([]any, 0, len(q.inflight))
+		for id := range q.inflight {
+			skipIDs = append(skipIDs, id)
+		}
+		skipKeys := make([]any, 0, len(q.busyKeys))
+		for k := range q.busyKeys {
+			skipKeys = append(skipKeys, k)
+		}
+		q.mu.Unlock()
+		if free <= 0 || ctx.Err() != nil {
+			return time.Time{}
+		}
+
+		now := types.NowDateTime().String()
+		query := q.app.RecordQuery(q.cfg.Collection).
+			AndWhere(dbx.In("status", StatusPending, StatusFailed)).
+			AndWhere(dbx.NewExp("[[nextAttemptAt]] <= {:now}", dbx.Params{"now": now})).
+			OrderBy("nextAttemptAt", "rowid").
+			Limit(int64(free * 4))
+		if len(skipIDs) > 0 {
+			query.AndWhere(dbx.NotIn("id", skipIDs...))
+		}
+		if q.cfg.KeyField != "" && len(skipKeys) > 0 {
+			query.AndWhere(dbx.NotIn(q.cfg.KeyField, skipKeys...))
+		}
+		var due []*core.Record
+		if err := query.All(&due); err != nil {
+			q.cfg.Logf("jobs %s: find due jobs: %v", q.cfg.Collection, err)
+			return time.Now().Add(time.Second)
+		}
+
+		started, skipped := 0, false
+		q.mu.Lock()
+		for _, job := range due {
+			if len(q.inflight) >= q.cfg.Workers {
+				skipped = true
+				break
+			}
+			key := ""
+			if q.cfg.KeyField != "" {
+				key = job.GetString(q.cfg.KeyField)
+				if q.busyKeys[key] > 0 {
+					skipped = true
+					continue
+				}
+				q.busyKeys[key]++
+			}
+			q.inflight[job.Id] = key
+			started++
+			q.handlers.Add(1)
+			go q.run(ctx, job, results)
+		}
+		q.mu.Unlock()
+
+		// rows of a key that just became busy may have hidden other due rows
+		// from this window: look again while slots are free
+		if skipped && started > 0 {
+			continue
+		}
+		if started > 0 && len(due) == free*4 {
+			continue
+		}
+		return q.nextDue()
+	}
+}
+
+// nextDue is the earliest nextAttemptAt of the waiting rows (pending or failed,
+// not running, of a free key), or zero if there is none.
+func (q *Queue) nextDue() time.Time {
+	q.mu.Lock()
+	skipIDs := make([]any, 0, len(q.inflight))
+	for id := range q.inflight {
+		skipIDs = append(skipIDs, id)
+	}
+	skipKeys := make([]any, 0, len(q.busyKeys))
+	for k := range q.busyKeys {
+		skipKeys = append(skipKeys, k)
+	}
+	q.mu.Unlock()
+	query := q.app.DB().Select("MIN([[nextAttemptAt]])").From(q.cfg.Collection).
+		Where(dbx.In("status", StatusPending, StatusFailed))
+	if len(skipIDs) > 0 {
+		query.AndWhere(dbx.NotIn("id", skipIDs...))
+	}
+	// a busy key's rows run when its job finishes, which wakes the loop
+	if q.cfg.KeyField != "" && len(skipKeys) > 0 {
+		query.AndWhere(dbx.NotIn(q.cfg.KeyField, skipKeys...))
+	}
+	var ns sql.NullString
+	if err := query.Row(&ns); err != nil || !ns.Valid || ns.String == "" {
+		return time.Time{}
+	}
+	t, err := types.ParseDateTime(ns.String)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.Time()
+}
+
+func (q *Queue) run(ctx context.Context, job *core.Record, results chan<- outcome) {
+	defer q.handlers.Done()
+	err := q.safeHandle(ctx, job)
+	results <- outcome{job: job, err: err}
+}
+
+func (q *Queue) safeHandle(ctx context.Context, job *core.Record) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("handler panic: %v", r)
+		}
+	}()
+	return q.cfg.Handle(ctx, q.app, job)
+}
+
+// record saves a batch of outcomes in one transaction and frees their slots.
+// Once the queue is stopping (ctx cancelled), a failure is not recorded: the
+// handler was most likely cut short by the stop, and the row stays due for
+// the next start.
+func (q *Queue) record(ctx context.Context, batch []outcome) {
+	if len(batch) == 0 {
+		return
+	}
+	now := time.Now()
+	q.mu.Lock()
+	rerun := map[string]bool{}
+	for _, r := range batch {
+		if _, ok := q.again[r.job.Id]; ok {
+			rerun[r.job.Id] = true
+			delete(q.again, r.job.Id)
+		}
+	}
+	q.mu.Unlock()
+
+	err := q.app.RunInTransaction(func(tx core.App) error {
+		for _, r := range batch {
+			if r.err != nil && ctx.Err() != nil {
+				continue
+			}
+			attempts := r.job.GetInt("attempts") + 1
+			status, next := q.cfg.Outcome(attempts, r.err, now)
+			if rerun[r.job.Id] {
+				status, next = StatusPending, now
+			}
+			r.job.Set("attempts", attempts)
+			r.job.Set("status", status)
+			if next.IsZero() {
+				r.job.Set("nextAttemptAt", "")
+			} else {
+				r.job.Set("nextAttemptAt", next.UTC())
+			}
+			if err := tx.SaveNoValidate(r.job); err != nil {
+				return fmt.Errorf("record job %q: %w", r.job.Id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		q.cfg.Logf("jobs %s: %v", q.cfg.Collection, err)
+	}
+
+	q.mu.Lock()
+	for _, r := range batch {
+		key, ok := q.inflight[r.job.Id]
+		if !ok {
+			continue
+		}
+		delete(q.inflight, r.job.Id)
+		if q.cfg.KeyField != "" {
+			if q.busyKeys[key]--; q.busyKeys[key] <= 0 {
+				delete(q.busyKeys, key)
+			}
+		}
+	}
+	q.mu.Unlock()
+	if err != nil {
+		// the rows are still due as they were: retried after a pause rather
+		// than at once, so a failing database isn't hammered
+		time.Sleep(100 * time.Millisecond)
+	}
+}
