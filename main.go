@@ -46,8 +46,9 @@ func main() {
 	search.Register(app)
 	feeds.Register(app)
 	apidocs.Register(app)
-	cache.Register(app)
+	responseCache := cache.Register(app)
 	realtime.Register(app)
+	registerMetrics(app, responseCache)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),

@@ -25,6 +25,7 @@ package realtime
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -37,6 +38,13 @@ const (
 	eventPriority = -100
 	plainPriority = -98
 )
+
+// dropped counts the clients disconnected for not reading their events.
+var dropped atomic.Int64
+
+// Dropped is the number of realtime clients disconnected since start for
+// falling too far behind their events (the SDK reconnects them).
+func Dropped() int64 { return dropped.Load() }
 
 // Register binds the buffered realtime clients, the per-broadcast access memo
 // and the event sequencing to app. Call it before the app serves (PocketBase
@@ -51,6 +59,7 @@ func Register(app core.App) {
 			// SSE loop and the connection) and spares later broadcasts its
 			// access checks
 			broker.Unregister(id)
+			dropped.Add(1)
 			e.App.Logger().Debug("Realtime client disconnected: not reading its events", "clientId", id)
 		})
 		return e.Next()

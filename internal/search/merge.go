@@ -51,6 +51,13 @@ type merger struct {
 	running sync.Mutex
 }
 
+// mergeSteps counts the merge steps that did work, for the metrics.
+var mergeSteps atomic.Int64
+
+// MergeSteps is the number of index merge steps that did work since start
+// (the background merger's and Merge's).
+func MergeSteps() int64 { return mergeSteps.Load() }
+
 // mergerKey holds an app's merger in its Store, for Merge.
 const mergerKey = "lectern.search.merger"
 
@@ -109,6 +116,7 @@ func (m *merger) run(app core.App, maxSteps int, stop <-chan struct{}) (int, err
 		return 0, nil
 	}
 	n, err := mergeIndex(app, mergeStepPages, maxSteps, stop)
+	mergeSteps.Add(int64(n))
 	if err != nil || n == maxSteps {
 		m.pending.Store(true) // go on next time
 	}
