@@ -57,7 +57,7 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	if err != nil {
 		return apis.NewBadRequestError("", err)
 	}
-	en := engine{app: e.App, info: info}
+	en := engine{app: e.App, info: info, stats: &pubStats{}}
 
 	groups := make([][]string, len(p.Query.Words))
 	for i, w := range p.Query.Words {

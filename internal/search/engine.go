@@ -10,7 +10,6 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	pbsearch "github.com/pocketbase/pocketbase/tools/search"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -27,8 +26,9 @@ type Hit struct {
 	ID   string
 	Rank float64
 
-	unranked bool  // past the candidates of a bounded ranking
-	rowid    int64 // index rowid, the order of unranked hits
+	unranked  bool  // past the candidates of a bounded ranking
+	rowid     int64 // index rowid, the order of unranked hits
+	needScore bool  // an unranked hidden-index hit, scored once on the page
 }
 
 // Facets are the counts next to a result list. Each facet applies every
@@ -47,8 +47,8 @@ type Facets struct {
 // lower bound and the answer says "approximate". A variable for tests.
 var CountCap = 10_000
 
-// RankLimit is how many matches of one collection (in the index, whoever
-// may see them) are ranked exactly: up to it, bm25 scores every match and the
+// RankLimit is how many matches of one collection (that the caller may
+// list) are ranked exactly: up to it, bm25 scores every match and the
 // results are exactly the best ones. bm25 reads every scored match's row
 // sizes and positions — for a word in 99,000 of 100,000 posts 0.2–0.5 s, more
 // than PocketBase's own list filter takes (bench/search). Past RankLimit it
@@ -78,20 +78,32 @@ type result struct {
 // records joined to the FTS matches, with the collection's LIST rule applied
 // by PocketBase's rule resolver, exactly as the list API applies it.
 type engine struct {
-	app  core.App
-	info *core.RequestInfo
+	app   core.App
+	info  *core.RequestInfo
+	stats *pubStats // the public index's bm25 statistics, for hidden hits
+}
+
+// indexes lists the indexes to search for this caller, public first
+// (true): a guest may list nothing of the hidden index, by its definition.
+func (en engine) indexes() []bool {
+	if en.info == nil || en.info.Auth == nil {
+		return []bool{true}
+	}
+	return []bool{true, false}
 }
 
 // matchOpts shape the FTS subquery of matches.
 type matchOpts struct {
-	ranked bool    // add the bm25 rank as m.rank
+	hidden bool    // the hidden index rather than the public one
+	ranked bool    // add the bm25 rank as m.rank (public index only)
 	best   int     // with ranked: only the best (by rank, then record id), 0 for all
 	from   int64   // only index rowids >= from (0: the collection's whole range)
 	below  int64   // only index rowids < below (0: the collection's whole range)
 	only   []int64 // only these index rowids (nil: all)
 }
 
-// matches returns the FTS matches of match in one collection as a subquery
+// matches returns the FTS matches of match in one collection, in the public
+// index or (o.hidden) the hidden one, as a subquery
 // aliased m, with the record id as m.rid, the index rowid as m.frow and, when
 // ranked, the bm25 rank as m.rank. The rowid range lets FTS5 skip the other
 // collections' entries (and, with from, every older entry) without reading
@@ -106,12 +118,13 @@ func matches(s source, match string, o matchOpts) (string, dbx.Params) {
 	if o.below > 0 && o.below < hi {
 		hi = o.below
 	}
+	fts := ftsOf(!o.hidden)
 	params := dbx.Params{"ftsMatch": match, "ftsLo": lo, "ftsHi": hi}
-	cols := `[[d.record]] AS [[rid]], {{` + ftsTable + `}}.[[rowid]] AS [[frow]]`
+	cols := `[[d.record]] AS [[rid]], {{` + fts + `}}.[[rowid]] AS [[frow]]`
 	where := ``
 	tail := ``
-	if o.ranked {
-		cols += `, bm25({{` + ftsTable + `}}, ` + strconv.FormatFloat(weightTitle, 'f', -1, 64) + `, ` +
+	if o.ranked && !o.hidden {
+		cols += `, bm25({{` + fts + `}}, ` + strconv.FormatFloat(weightTitle, 'f', -1, 64) + `, ` +
 			strconv.FormatFloat(weightSummary, 'f', -1, 64) + `, ` +
 			strconv.FormatFloat(weightBody, 'f', -1, 64) + `) AS [[rank]]`
 		if o.best > 0 {
@@ -124,11 +137,11 @@ func matches(s source, match string, o matchOpts) (string, dbx.Params) {
 		// at a time (each a new query, bm25's IDF recounted every time): the
 		// rowids are checked as FTS5 walks the range.
 		ids, _ := json.Marshal(o.only)
-		where = ` AND +{{` + ftsTable + `}}.[[rowid]] IN (SELECT [[value]] FROM json_each({:ftsOnly}))`
+		where = ` AND +{{` + fts + `}}.[[rowid]] IN (SELECT [[value]] FROM json_each({:ftsOnly}))`
 		params["ftsOnly"] = string(ids)
 	}
-	return `(SELECT ` + cols + ` FROM {{` + ftsTable + `}} INNER JOIN {{` + docsTable + `}} [[d]] ON [[d.id]] = {{` + ftsTable + `}}.[[rowid]]` +
-		` WHERE {{` + ftsTable + `}} MATCH {:ftsMatch} AND {{` + ftsTable + `}}.[[rowid]] >= {:ftsLo} AND {{` + ftsTable + `}}.[[rowid]] < {:ftsHi}` +
+	return `(SELECT ` + cols + ` FROM {{` + fts + `}} INNER JOIN {{` + docsTable + `}} [[d]] ON [[d.id]] = {{` + fts + `}}.[[rowid]]` +
+		` WHERE {{` + fts + `}} MATCH {:ftsMatch} AND {{` + fts + `}}.[[rowid]] >= {:ftsLo} AND {{` + fts + `}}.[[rowid]] < {:ftsHi}` +
 		where + tail + `) [[m]]`, params
 }
 
@@ -147,31 +160,17 @@ func titleMatch(groups [][]string) string {
 }
 
 // listable returns SELECT <selects> FROM <collection> joined to sub, the
-// rows restricted to what the caller may list: the collection's LIST rule
-// built by PocketBase's filter parser and record field resolver (with the
-// joins it needs), as the list API applies it. Superusers skip the rule.
+// rows restricted to what the caller may list (applyListRule).
 func (en engine) listable(name, sub string, params dbx.Params, selects ...string) (*dbx.SelectQuery, error) {
 	col, err := en.app.FindCachedCollectionByNameOrId(name)
 	if err != nil {
 		return nil, err
 	}
-	superuser := en.info != nil && en.info.HasSuperuserAuth()
-	if col.ListRule == nil && !superuser {
-		return nil, errNotListable
-	}
 	q := en.app.DB().Select(selects...).From(name).
 		InnerJoin(sub, dbx.NewExp("[[m.rid]] = [["+name+".id]]")).
 		AndBind(params)
-	if !superuser && *col.ListRule != "" {
-		resolver := core.NewRecordFieldResolver(en.app, col, en.info, true)
-		expr, err := pbsearch.FilterData(*col.ListRule).BuildExpr(resolver)
-		if err != nil {
-			return nil, fmt.Errorf("build %s list rule: %w", name, err)
-		}
-		q.AndWhere(expr)
-		if err := resolver.UpdateQuery(q); err != nil {
-			return nil, fmt.Errorf("apply %s list rule: %w", name, err)
-		}
+	if err := applyListRule(en.app, col, en.info, q); err != nil {
+		return nil, err
 	}
 	return q, nil
 }
@@ -192,29 +191,44 @@ func courseFilter(q *dbx.SelectQuery, p Params) {
 // count returns how many records of a collection the caller may list match,
 // counting at most CountCap (capped reports a lower bound).
 func (en engine) count(s source, match string) (n int, capped bool, err error) {
-	sub, params := matches(s, match, matchOpts{})
-	q, err := en.listable(s.collection, sub, params, "[["+s.collection+".id]]")
-	if errors.Is(err, errNotListable) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	inner := q.Limit(int64(CountCap) + 1).Build()
-	err = en.app.DB().NewQuery("SELECT COUNT(*) FROM (" + inner.SQL() + ")").Bind(inner.Params()).Row(&n)
+	n, err = en.visible(s, match, CountCap+1)
 	if n > CountCap {
 		return CountCap, true, err
 	}
 	return n, false, err
 }
 
-// indexed counts a collection's matches in the index, whoever may see them,
-// up to limit: FTS5 alone, a cost estimate that is never shown.
-func (en engine) indexed(s source, match string, limit int) (int, error) {
+// visible counts a collection's matches the caller may list, in both
+// indexes, up to limit.
+func (en engine) visible(s source, match string, limit int) (int, error) {
+	total := 0
+	for _, public := range en.indexes() {
+		sub, params := matches(s, match, matchOpts{hidden: !public})
+		q, err := en.listable(s.collection, sub, params, "[["+s.collection+".id]]")
+		if errors.Is(err, errNotListable) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		inner := q.Limit(int64(limit - total)).Build()
+		var n int
+		if err := en.app.DB().NewQuery("SELECT COUNT(*) FROM (" + inner.SQL() + ")").Bind(inner.Params()).Row(&n); err != nil {
+			return 0, err
+		}
+		if total += n; total >= limit {
+			break
+		}
+	}
+	return total, nil
+}
+
+// indexed counts a collection's matches in the public index, whoever may
+// see them: FTS5 alone, a cost estimate that is never shown.
+func (en engine) indexed(s source, match string) (int, error) {
 	sub, params := matches(s, match, matchOpts{})
-	params["ftsN"] = limit
 	var n int
-	err := en.app.DB().NewQuery("SELECT COUNT(*) FROM (SELECT [[frow]] FROM " + sub + " LIMIT {:ftsN})").Bind(params).Row(&n)
+	err := en.app.DB().NewQuery("SELECT COUNT(*) FROM " + sub).Bind(params).Row(&n)
 	return n, err
 }
 
@@ -231,29 +245,50 @@ type courseGroup struct {
 // courses; capped then says the groups are lower bounds.
 func (en engine) courseGroups(match string) (groups []courseGroup, capped bool, err error) {
 	s, _ := sourceOf("courses")
-	sub, params := matches(s, match, matchOpts{})
-	q, err := en.listable("courses", sub, params, "[[courses.id]]", "[[courses.mode]] AS [[mode]]",
-		"[[courses.level]] AS [[level]]", "COALESCE([[courses.ratingAvg]], 0) AS [[rating]]")
-	if errors.Is(err, errNotListable) {
-		return nil, false, nil
+	type key struct {
+		mode, level string
+		rating      float64
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	inner := q.Limit(int64(CountCap) + 1).Build()
-	err = en.app.DB().NewQuery("SELECT [[mode]], [[level]], [[rating]], COUNT(*) AS [[n]] FROM (" + inner.SQL() +
-		") GROUP BY [[mode]], [[level]], [[rating]]").Bind(inner.Params()).All(&groups)
+	sums := map[key]int{}
 	n := 0
-	for _, g := range groups {
-		n += g.N
+	for _, public := range en.indexes() {
+		sub, params := matches(s, match, matchOpts{hidden: !public})
+		q, err := en.listable("courses", sub, params, "[[courses.id]]", "[[courses.mode]] AS [[mode]]",
+			"[[courses.level]] AS [[level]]", "COALESCE([[courses.ratingAvg]], 0) AS [[rating]]")
+		if errors.Is(err, errNotListable) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		inner := q.Limit(int64(CountCap + 1 - n)).Build()
+		var part []courseGroup
+		err = en.app.DB().NewQuery("SELECT [[mode]], [[level]], [[rating]], COUNT(*) AS [[n]] FROM (" + inner.SQL() +
+			") GROUP BY [[mode]], [[level]], [[rating]]").Bind(inner.Params()).All(&part)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, g := range part {
+			sums[key{g.Mode, g.Level, g.Rating}] += g.N
+			n += g.N
+		}
+		if n > CountCap {
+			break
+		}
 	}
+	for k, c := range sums {
+		groups = append(groups, courseGroup{Mode: k.mode, Level: k.level, Rating: k.rating, N: c})
+	}
+	slices.SortFunc(groups, func(a, b courseGroup) int {
+		return cmp.Or(cmp.Compare(a.Mode, b.Mode), cmp.Compare(a.Level, b.Level), cmp.Compare(a.Rating, b.Rating))
+	})
 	if n > CountCap {
 		// Drop the one course past the cap from a group, so the total is
 		// CountCap as for the other collections.
 		groups[len(groups)-1].N--
 		capped = true
 	}
-	return groups, capped, err
+	return groups, capped, nil
 }
 
 // rankedRow is one row of a ranking query.
@@ -264,11 +299,12 @@ type rankedRow struct {
 }
 
 // rankQuery selects the caller's listable matches of a collection (course
-// filters applied) with their id, index rowid and, when o.ranked, rank.
+// filters applied) in one index with their id, index rowid and, when
+// o.ranked (public index only), rank.
 func (en engine) rankQuery(s source, match string, p Params, o matchOpts) (*dbx.SelectQuery, error) {
 	sub, params := matches(s, match, o)
 	selects := []string{"[[" + s.collection + ".id]] AS [[id]]", "[[m.frow]] AS [[frow]]"}
-	if o.ranked {
+	if o.ranked && !o.hidden {
 		selects = append(selects, "[[m.rank]] AS [[rank]]")
 	}
 	q, err := en.listable(s.collection, sub, params, selects...)
@@ -281,12 +317,41 @@ func (en engine) rankQuery(s source, match string, p Params, o matchOpts) (*dbx.
 	return q, nil
 }
 
+// hitsOf turns ranking rows into hits of a collection.
+func hitsOf(s source, rows []rankedRow, unranked bool) []Hit {
+	hits := make([]Hit, len(rows))
+	for i, r := range rows {
+		hits[i] = Hit{Type: s.collection, ID: r.ID, Rank: r.Rank, rowid: r.Rowid, unranked: unranked}
+	}
+	return hits
+}
+
+// hiddenHits returns the caller's listable matches of the hidden index that
+// o selects, scored with the public statistics (bm25.go); nothing for a
+// guest.
+func (en engine) hiddenHits(s source, groups [][]string, match string, p Params, o matchOpts) ([]Hit, error) {
+	if len(en.indexes()) < 2 {
+		return nil, nil
+	}
+	o.hidden, o.ranked = true, false
+	q, err := en.rankQuery(s, match, p, o)
+	if err != nil {
+		return nil, err
+	}
+	var rows []rankedRow
+	if err := q.All(&rows); err != nil {
+		return nil, err
+	}
+	hits := hitsOf(s, rows, false)
+	return hits, en.scoreHidden(s, groups, hits)
+}
+
 // top returns the best n hits of a collection the caller may list, best
 // first, ties by record id, and whether the ranking was bounded (more than
-// RankLimit matches; see there).
+// RankLimit matches the caller may list; see there).
 func (en engine) top(s source, groups [][]string, p Params, n int) ([]Hit, bool, error) {
 	match := MatchGroups(groups)
-	total, err := en.indexed(s, match, RankLimit+1)
+	total, err := en.visible(s, match, RankLimit+1)
 	if err != nil || total == 0 {
 		return nil, false, err
 	}
@@ -294,17 +359,25 @@ func (en engine) top(s source, groups [][]string, p Params, n int) ([]Hit, bool,
 		hits, err := en.topBounded(s, groups, p, n)
 		return hits, true, err
 	}
-	hits, err := en.topExact(s, match, p, n, total)
+	hits, err := en.topExact(s, groups, p, n)
 	return hits, false, err
 }
 
-// topExact ranks every match. FTS5 ranks the matches alone first (bm25
-// needs nothing but the index), and only the best k are joined to their
-// records and the list rule; when too few of those may be listed, k grows
-// until n are found or every match was tried. The order is total, so the
-// result is exactly the first n of the full ranking.
-func (en engine) topExact(s source, match string, p Params, n, total int) ([]Hit, error) {
-	for k := 2*n + 64; ; k *= 4 {
+// topExact ranks every match. In the public index FTS5 ranks the matches
+// alone first (bm25 needs nothing but the index), and only the best k are
+// joined to their records and the list rule; when too few of those may be
+// listed, k grows until n are found or every match was tried. The caller's
+// matches in the hidden index (at most RankLimit, as every listable match)
+// are scored in Go and merged in. The order is total, so the result is
+// exactly the first n of the full ranking.
+func (en engine) topExact(s source, groups [][]string, p Params, n int) ([]Hit, error) {
+	match := MatchGroups(groups)
+	indexed, err := en.indexed(s, match)
+	if err != nil {
+		return nil, err
+	}
+	var hits []Hit
+	for k := 2*n + 64; indexed > 0; k *= 4 {
 		q, err := en.rankQuery(s, match, p, matchOpts{ranked: true, best: k})
 		if errors.Is(err, errNotListable) {
 			return nil, nil
@@ -316,14 +389,46 @@ func (en engine) topExact(s source, match string, p Params, n, total int) ([]Hit
 		if err := q.OrderBy("[[m.rank]] ASC", "[["+s.collection+".id]] ASC").Limit(int64(n)).All(&rows); err != nil {
 			return nil, err
 		}
-		if len(rows) >= n || total <= k {
-			hits := make([]Hit, len(rows))
-			for i, r := range rows {
-				hits[i] = Hit{Type: s.collection, ID: r.ID, Rank: r.Rank, rowid: r.Rowid}
-			}
-			return hits, nil
+		if len(rows) >= n || indexed <= k {
+			hits = hitsOf(s, rows, false)
+			break
 		}
 	}
+	hidden, err := en.hiddenHits(s, groups, match, p, matchOpts{})
+	if errors.Is(err, errNotListable) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	hits = append(hits, hidden...)
+	SortHits(hits)
+	return hits[:min(n, len(hits))], nil
+}
+
+// newest returns the index rowids of the caller's newest listable matches
+// (at most limit, newest first) in both indexes, with whether each is
+// public, o narrowing the matches.
+func (en engine) newest(s source, match string, p Params, o matchOpts, limit int) ([]int64, map[int64]bool, error) {
+	var rowids []int64
+	public := map[int64]bool{}
+	for _, pub := range en.indexes() {
+		o.hidden = !pub
+		q, err := en.rankQuery(s, match, p, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		var col []int64
+		if err := q.Select("[[m.frow]]").OrderBy("[[m.frow]] DESC").Limit(int64(limit)).Column(&col); err != nil {
+			return nil, nil, err
+		}
+		for _, r := range col {
+			public[r] = pub
+		}
+		rowids = append(rowids, col...)
+	}
+	slices.SortFunc(rowids, func(a, b int64) int { return cmp.Compare(b, a) })
+	return rowids[:min(limit, len(rowids))], public, nil
 }
 
 // topBounded ranks only the candidates: the RankCandidates newest listable
@@ -335,22 +440,18 @@ func (en engine) topBounded(s source, groups [][]string, p Params, n int) ([]Hit
 	match := MatchGroups(groups)
 	// The newest candidates are every listable match from the
 	// RankCandidates-th newest one on.
-	q, err := en.rankQuery(s, match, p, matchOpts{})
+	newest, _, err := en.newest(s, match, p, matchOpts{}, RankCandidates)
 	if errors.Is(err, errNotListable) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var cut []int64
-	if err := q.Select("[[m.frow]]").OrderBy("[[m.frow]] DESC").Offset(int64(RankCandidates - 1)).Limit(1).Column(&cut); err != nil {
-		return nil, err
-	}
 	var from int64 // every listable match is a candidate
-	if len(cut) > 0 {
-		from = cut[0]
+	if len(newest) == RankCandidates {
+		from = newest[len(newest)-1]
 	}
-	q, err = en.rankQuery(s, match, p, matchOpts{ranked: true, from: from})
+	q, err := en.rankQuery(s, match, p, matchOpts{ranked: true, from: from})
 	if err != nil {
 		return nil, err
 	}
@@ -358,21 +459,32 @@ func (en engine) topBounded(s source, groups [][]string, p Params, n int) ([]Hit
 	if err := q.All(&rows); err != nil {
 		return nil, err
 	}
+	hits := hitsOf(s, rows, false)
+	hidden, err := en.hiddenHits(s, groups, match, p, matchOpts{from: from})
+	if err != nil {
+		return nil, err
+	}
+	hits = append(hits, hidden...)
 
 	// The title candidates: found without ranking (their bm25 under the
 	// narrowed query would differ), then ranked under the search's own.
 	var titled []int64
+	var titledPublic map[int64]bool
 	if tm := titleMatch(groups); tm != "" && from > 0 {
-		q, err := en.rankQuery(s, tm, p, matchOpts{below: from})
-		if err != nil {
-			return nil, err
-		}
-		if err := q.Select("[[m.frow]]").OrderBy("[[m.frow]] DESC").Limit(int64(RankCandidates)).Column(&titled); err != nil {
+		if titled, titledPublic, err = en.newest(s, tm, p, matchOpts{below: from}, RankCandidates); err != nil {
 			return nil, err
 		}
 	}
-	if len(titled) > 0 {
-		q, err := en.rankQuery(s, match, p, matchOpts{ranked: true, from: titled[len(titled)-1], below: from, only: titled})
+	var pubTitled, hidTitled []int64
+	for _, r := range titled {
+		if titledPublic[r] {
+			pubTitled = append(pubTitled, r)
+		} else {
+			hidTitled = append(hidTitled, r)
+		}
+	}
+	if len(pubTitled) > 0 {
+		q, err := en.rankQuery(s, match, p, matchOpts{ranked: true, from: pubTitled[len(pubTitled)-1], below: from, only: pubTitled})
 		if err != nil {
 			return nil, err
 		}
@@ -380,37 +492,55 @@ func (en engine) topBounded(s source, groups [][]string, p Params, n int) ([]Hit
 		if err := q.All(&more); err != nil {
 			return nil, err
 		}
-		rows = append(rows, more...)
+		hits = append(hits, hitsOf(s, more, false)...)
 	}
-	hits := make([]Hit, 0, len(rows))
-	seen := make(map[int64]bool, len(rows))
-	for _, r := range rows {
-		if !seen[r.Rowid] {
-			seen[r.Rowid] = true
-			hits = append(hits, Hit{Type: s.collection, ID: r.ID, Rank: r.Rank, rowid: r.Rowid})
+	if len(hidTitled) > 0 {
+		more, err := en.hiddenHits(s, groups, match, p, matchOpts{from: hidTitled[len(hidTitled)-1], below: from, only: hidTitled})
+		if err != nil {
+			return nil, err
+		}
+		hits = append(hits, more...)
+	}
+	seen := make(map[int64]bool, len(hits))
+	uniq := hits[:0]
+	for _, h := range hits {
+		if !seen[h.rowid] {
+			seen[h.rowid] = true
+			uniq = append(uniq, h)
 		}
 	}
+	hits = uniq
 	SortHits(hits)
 	if len(hits) >= n || from == 0 {
 		return hits[:min(n, len(hits))], nil
 	}
 
 	// A deep page: the listable matches older than the newest candidates,
-	// newest first, skipping the title candidates among them.
-	q, err = en.rankQuery(s, match, p, matchOpts{ranked: true, below: from})
-	if err != nil {
-		return nil, err
+	// newest first, skipping the title candidates among them. Their order
+	// needs no score: the hidden ones get theirs once on the page (run).
+	var older []Hit
+	for _, pub := range en.indexes() {
+		q, err := en.rankQuery(s, match, p, matchOpts{hidden: !pub, ranked: pub, below: from})
+		if err != nil {
+			return nil, err
+		}
+		var rows []rankedRow
+		if err := q.OrderBy("[[m.frow]] DESC").Limit(int64(n - len(hits) + len(titled))).All(&rows); err != nil {
+			return nil, err
+		}
+		more := hitsOf(s, rows, true)
+		for i := range more {
+			more[i].needScore = !pub
+		}
+		older = append(older, more...)
 	}
-	var older []rankedRow
-	if err := q.OrderBy("[[m.frow]] DESC").Limit(int64(n - len(hits) + len(titled))).All(&older); err != nil {
-		return nil, err
-	}
-	for _, r := range older {
+	SortHits(older)
+	for _, h := range older {
 		if len(hits) == n {
 			break
 		}
-		if !seen[r.Rowid] {
-			hits = append(hits, Hit{Type: s.collection, ID: r.ID, Rank: r.Rank, unranked: true, rowid: r.Rowid})
+		if !seen[h.rowid] {
+			hits = append(hits, h)
 		}
 	}
 	return hits, nil
@@ -548,6 +678,23 @@ func (en engine) run(p Params, groups [][]string) (result, error) {
 	}
 	SortHits(all)
 	res.hits = all[min(offset, len(all)):min(need, len(all))]
+	// Unranked hits of the hidden index on the page get their score now.
+	for _, s := range sources {
+		var idx []int
+		var pending []Hit
+		for i, h := range res.hits {
+			if h.needScore && h.Type == s.collection {
+				idx = append(idx, i)
+				pending = append(pending, h)
+			}
+		}
+		if err := en.scoreHidden(s, groups, pending); err != nil {
+			return res, fmt.Errorf("score %s: %w", s.collection, err)
+		}
+		for j, i := range idx {
+			res.hits[i] = pending[j]
+		}
+	}
 	return res, nil
 }
 

@@ -12,13 +12,23 @@ import (
 	"lectern/internal/text"
 )
 
-// Tables created by migrations/1795641000_search_index.go.
+// Tables created by migrations/1795641000_search_index.go and
+// 1795646000_search_hidden_index.go (see visibility.go for the two indexes).
 const (
-	ftsTable   = "_search_fts"
-	docsTable  = "_search_docs"
-	vocabTable = "_search_vocab"
-	metaTable  = "_search_meta"
+	ftsTable    = "_search_fts"        // what a guest may list
+	hiddenTable = "_search_hidden_fts" // everything else
+	docsTable   = "_search_docs"
+	vocabTable  = "_search_vocab" // of ftsTable only
+	metaTable   = "_search_meta"
 )
+
+// ftsOf names the index table of public or hidden entries.
+func ftsOf(public bool) string {
+	if public {
+		return ftsTable
+	}
+	return hiddenTable
+}
 
 // Column weights for bm25: a word in the title counts ten times a word in the
 // body, a word in the excerpt or summary four times.
@@ -146,57 +156,129 @@ func registerIndexHooks(app core.App) {
 	app.OnRecordUpdate(names...).BindFunc(func(e *core.RecordEvent) error {
 		s, _ := sourceOf(e.Record.Collection().Name)
 		if !s.indexedChanged(e.Record) {
-			return e.Next() // a counter or status change: nothing to reindex
+			// A status change may move the entry between the indexes; a
+			// counter change leaves it where it is.
+			return withIndex(e, func(tx core.App) error { return refreshVisibility(tx, s, []*core.Record{e.Record}) })
 		}
 		return withIndex(e, func(tx core.App) error { return upsertDoc(tx, e.Record) })
 	})
 	app.OnRecordDelete(names...).BindFunc(func(e *core.RecordEvent) error {
 		return withIndex(e, func(tx core.App) error { return deleteDoc(tx, e.Record.Collection().Name, e.Record.Id) })
 	})
+	// A record whose guest visibility follows another's (a lesson, its
+	// course's status) is re-decided when that other record changes.
+	app.OnRecordUpdate().BindFunc(func(e *core.RecordEvent) error {
+		deps := dependentsOf(e.App, e.Record.Collection())
+		if len(deps) == 0 {
+			return e.Next()
+		}
+		return withIndex(e, func(tx core.App) error { return refreshDependents(tx, deps, e.Record) })
+	})
 }
 
-// upsertDoc writes the record's index row, replacing any previous one: the
-// docs upsert returns the record's rowid, new or existing, and FTS5 replaces
-// a contentless_delete row by rowid. Two statements whatever happened before
-// (a record re-created under an id whose entry survived a raw SQL delete is
-// simply overwritten). A trigger on _search_docs bumps the generation.
+// upsertDoc writes the record's index entry, in the index its guest
+// visibility says, replacing any previous one.
 func upsertDoc(app core.App, r *core.Record) error {
 	s, ok := sourceOf(r.Collection().Name)
 	if !ok {
 		return nil
 	}
-	lo, hi := s.rowids()
-	d := s.docOf(r.GetString)
-	var rowid int64
-	err := app.DB().NewQuery(upsertDocSQL).Bind(dbx.Params{"lo": lo, "hi": hi, "c": s.collection, "r": r.Id}).Row(&rowid)
-	if err == nil {
-		_, err = app.DB().NewQuery(replaceFTSSQL).Bind(dbx.Params{"id": rowid, "t": d.title, "s": d.summary, "b": d.body}).Execute()
-	}
+	public, err := guestVisible(app, s, []string{r.Id})
 	if err != nil {
 		return fmt.Errorf("index %s %q: %w", s.collection, r.Id, err)
+	}
+	return writeDoc(app, s, r.Id, s.docOf(r.GetString), public[r.Id])
+}
+
+// writeDoc writes a record's entry into the public or the hidden index: the
+// docs upsert returns the record's rowid, new or existing, and where its
+// entry was; an entry that changes index is deleted from the old one, and
+// FTS5 replaces a contentless_delete row by rowid. A trigger on
+// _search_docs bumps the generation.
+func writeDoc(app core.App, s source, id string, d doc, public bool) error {
+	lo, hi := s.rowids()
+	var rowid int64
+	var was bool
+	err := app.DB().NewQuery(upsertDocSQL).Bind(dbx.Params{"lo": lo, "hi": hi, "c": s.collection, "r": id, "p": public}).Row(&rowid, &was)
+	if err == nil && was != public {
+		_, err = app.DB().NewQuery(`DELETE FROM {{` + ftsOf(was) + `}} WHERE [[rowid]] = {:id}`).Bind(dbx.Params{"id": rowid}).Execute()
+		if err == nil {
+			_, err = app.DB().NewQuery(`UPDATE {{` + docsTable + `}} SET [[public]] = {:p} WHERE [[id]] = {:id}`).
+				Bind(dbx.Params{"id": rowid, "p": public}).Execute()
+		}
+	}
+	if err == nil {
+		_, err = app.DB().NewQuery(replaceFTSSQL(public)).Bind(dbx.Params{"id": rowid, "t": d.title, "s": d.summary, "b": d.body}).Execute()
+	}
+	if err != nil {
+		return fmt.Errorf("index %s %q: %w", s.collection, id, err)
 	}
 	return nil
 }
 
 // upsertDocSQL allocates the next rowid of the collection's range (MAX over
 // the primary key is one seek) for a record not indexed yet, and returns the
-// record's rowid either way.
-const upsertDocSQL = `INSERT INTO {{` + docsTable + `}} ([[id]], [[collection]], [[record]])
-	SELECT COALESCE(MAX([[id]]), {:lo}) + 1, {:c}, {:r} FROM {{` + docsTable + `}} WHERE [[id]] >= {:lo} AND [[id]] < {:hi}
+// record's rowid and the index its entry is in (for a new record, the one
+// asked for).
+const upsertDocSQL = `INSERT INTO {{` + docsTable + `}} ([[id]], [[collection]], [[record]], [[public]])
+	SELECT COALESCE(MAX([[id]]), {:lo}) + 1, {:c}, {:r}, {:p} FROM {{` + docsTable + `}} WHERE [[id]] >= {:lo} AND [[id]] < {:hi}
 	ON CONFLICT ([[collection]], [[record]]) DO UPDATE SET [[record]] = excluded.[[record]]
-	RETURNING [[id]]`
+	RETURNING [[id]], [[public]]`
 
-const replaceFTSSQL = `INSERT OR REPLACE INTO {{` + ftsTable + `}} ([[rowid]], [[title]], [[summary]], [[body]]) VALUES ({:id}, {:t}, {:s}, {:b})`
+func replaceFTSSQL(public bool) string {
+	return `INSERT OR REPLACE INTO {{` + ftsOf(public) + `}} ([[rowid]], [[title]], [[summary]], [[body]]) VALUES ({:id}, {:t}, {:s}, {:b})`
+}
+
+// refreshVisibility moves the entries of records (of s's collection) whose
+// guest visibility changed to the other index, and indexes any record not
+// indexed yet.
+func refreshVisibility(app core.App, s source, recs []*core.Record) error {
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.Id
+	}
+	public, err := guestVisible(app, s, ids)
+	if err != nil {
+		return err
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	var rows []struct {
+		Record string `db:"record"`
+		Public bool   `db:"public"`
+	}
+	err = app.DB().Select("record", "public").From(docsTable).
+		Where(dbx.HashExp{"collection": s.collection}).AndWhere(dbx.In("record", args...)).All(&rows)
+	if err != nil {
+		return fmt.Errorf("read index entries of %s: %w", s.collection, err)
+	}
+	indexed := make(map[string]bool, len(rows))
+	for _, row := range rows {
+		indexed[row.Record] = row.Public
+	}
+	for _, r := range recs {
+		if was, ok := indexed[r.Id]; ok && was == public[r.Id] {
+			continue
+		}
+		if err := writeDoc(app, s, r.Id, s.docOf(r.GetString), public[r.Id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func deleteDoc(app core.App, collection, id string) error {
 	var rowid int64
-	err := app.DB().NewQuery(`DELETE FROM {{` + docsTable + `}} WHERE [[collection]] = {:c} AND [[record]] = {:r} RETURNING [[id]]`).
-		Bind(dbx.Params{"c": collection, "r": id}).Row(&rowid)
+	var public bool
+	err := app.DB().NewQuery(`DELETE FROM {{` + docsTable + `}} WHERE [[collection]] = {:c} AND [[record]] = {:r} RETURNING [[id]], [[public]]`).
+		Bind(dbx.Params{"c": collection, "r": id}).Row(&rowid, &public)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // never indexed
 	}
 	if err == nil {
-		_, err = app.DB().NewQuery(`DELETE FROM {{` + ftsTable + `}} WHERE [[rowid]] = {:id}`).Bind(dbx.Params{"id": rowid}).Execute()
+		_, err = app.DB().NewQuery(`DELETE FROM {{` + ftsOf(public) + `}} WHERE [[rowid]] = {:id}`).Bind(dbx.Params{"id": rowid}).Execute()
 	}
 	if err != nil {
 		return fmt.Errorf("unindex %s %q: %w", collection, id, err)

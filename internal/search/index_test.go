@@ -21,8 +21,14 @@ import (
 // matches counts index rows matching a raw FTS5 expression.
 func matches(t testing.TB, app core.App, match string) int {
 	t.Helper()
+	return matchesIn(t, app, "_search_fts", match) + matchesIn(t, app, "_search_hidden_fts", match)
+}
+
+// matchesIn counts the entries of one index (public or hidden) matching.
+func matchesIn(t testing.TB, app core.App, table, match string) int {
+	t.Helper()
 	var n int
-	require.NoError(t, app.DB().NewQuery(`SELECT COUNT(*) FROM _search_fts WHERE _search_fts MATCH {:m}`).
+	require.NoError(t, app.DB().NewQuery(`SELECT COUNT(*) FROM `+table+` WHERE `+table+` MATCH {:m}`).
 		Bind(dbx.Params{"m": match}).Row(&n))
 	return n
 }
@@ -80,10 +86,14 @@ func TestIndexSkipsSavesThatChangeNoIndexedField(t *testing.T) {
 
 	p, err := app.FindRecordById("posts", testkit.PostDraft)
 	require.NoError(t, err)
-	before := generation(t, app)
+	require.Equal(t, 1, matchesIn(t, app, "_search_hidden_fts", `"secret"`), "a draft is in the hidden index")
 	p.Set("status", "published")
 	require.NoError(t, app.Save(p))
-	assert.Equal(t, before, generation(t, app), "a status change does not touch the index")
+	assert.Equal(t, 1, matchesIn(t, app, "_search_fts", `"secret"`), "publishing moves the entry to the public index")
+	assert.Equal(t, 0, matchesIn(t, app, "_search_hidden_fts", `"secret"`))
+	before := generation(t, app)
+	require.NoError(t, app.Save(p))
+	assert.Equal(t, before, generation(t, app), "a save that changes neither text nor visibility does not touch the index")
 
 	// A review recomputes its course's rating: the course is saved, not reindexed.
 	k, err := app.FindRecordById("courses", testkit.CoursePublished)

@@ -166,25 +166,27 @@ func mergeIndex(app core.App, pages, maxSteps int, stop <-chan struct{}) (int, e
 	return worked, nil
 }
 
-// mergeStep asks FTS5 to merge about pages pages of segments on levels that
-// hold usermerge or more of them (or to continue a merge in progress). FTS5
-// reports work done only through the connection's change count: a difference
-// of 2 or more.
+// mergeStep asks FTS5 to merge, in each of the two indexes, about pages
+// pages of segments on levels that hold usermerge or more of them (or to
+// continue a merge in progress). FTS5 reports work done only through the
+// connection's change count: a difference of 2 or more.
 func mergeStep(app core.App, pages int) (bool, error) {
 	var did bool
 	err := app.RunInTransaction(func(tx core.App) error {
-		var before, after int64
-		if err := tx.DB().NewQuery(`SELECT total_changes()`).Row(&before); err != nil {
-			return err
+		for _, t := range []string{ftsTable, hiddenTable} {
+			var before, after int64
+			if err := tx.DB().NewQuery(`SELECT total_changes()`).Row(&before); err != nil {
+				return err
+			}
+			if _, err := tx.DB().NewQuery(`INSERT INTO {{` + t + `}} ([[` + t + `]], [[rank]]) VALUES ('merge', {:n})`).
+				Bind(dbx.Params{"n": pages}).Execute(); err != nil {
+				return err
+			}
+			if err := tx.DB().NewQuery(`SELECT total_changes()`).Row(&after); err != nil {
+				return err
+			}
+			did = did || after-before >= 2
 		}
-		if _, err := tx.DB().NewQuery(`INSERT INTO {{` + ftsTable + `}} ([[` + ftsTable + `]], [[rank]]) VALUES ('merge', {:n})`).
-			Bind(dbx.Params{"n": pages}).Execute(); err != nil {
-			return err
-		}
-		if err := tx.DB().NewQuery(`SELECT total_changes()`).Row(&after); err != nil {
-			return err
-		}
-		did = after-before >= 2
 		return nil
 	})
 	return did, err

@@ -22,7 +22,8 @@ func (s Stats) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// Rebuild empties the index and indexes every post, course and lesson again,
+// Rebuild empties the index and indexes every post, course and lesson again
+// (each in the public or the hidden index, as a guest may list it or not),
 // in one transaction (searches keep seeing the old index until it commits),
 // then merges the index into a single segment. It gives the same index the
 // hooks build write by write.
@@ -32,8 +33,10 @@ func Rebuild(app core.App) (Stats, error) {
 		if _, err := tx.DB().NewQuery(`DELETE FROM {{` + docsTable + `}}`).Execute(); err != nil {
 			return err
 		}
-		if _, err := tx.DB().NewQuery(`INSERT INTO {{` + ftsTable + `}} ([[` + ftsTable + `]]) VALUES ('delete-all')`).Execute(); err != nil {
-			return err
+		for _, t := range []string{ftsTable, hiddenTable} {
+			if _, err := tx.DB().NewQuery(`INSERT INTO {{` + t + `}} ([[` + t + `]]) VALUES ('delete-all')`).Execute(); err != nil {
+				return err
+			}
 		}
 		ins := newDocInserter(tx)
 		defer ins.close()
@@ -44,8 +47,12 @@ func Rebuild(app core.App) (Stats, error) {
 			}
 			stats[s.collection] = n
 		}
-		_, err := tx.DB().NewQuery(`INSERT INTO {{` + ftsTable + `}} ([[` + ftsTable + `]]) VALUES ('optimize')`).Execute()
-		return err
+		for _, t := range []string{ftsTable, hiddenTable} {
+			if _, err := tx.DB().NewQuery(`INSERT INTO {{` + t + `}} ([[` + t + `]]) VALUES ('optimize')`).Execute(); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -54,6 +61,10 @@ func Rebuild(app core.App) (Stats, error) {
 }
 
 func rebuildSource(app core.App, ins *docInserter, s source) (int, error) {
+	public, err := guestVisible(app, s, nil)
+	if err != nil {
+		return 0, err
+	}
 	cols := append([]string{"id"}, s.fields()...)
 	total := 0
 	after := ""
@@ -97,7 +108,7 @@ func rebuildSource(app core.App, ins *docInserter, s source) (int, error) {
 			return total, err
 		}
 		for _, b := range batch {
-			if err := ins.insert(s.collection, b.id, b.d); err != nil {
+			if err := ins.insert(s.collection, b.id, b.d, public[b.id]); err != nil {
 				return total, err
 			}
 		}
@@ -126,32 +137,40 @@ func (n *nullString) Scan(v any) error {
 	return nil
 }
 
-// docInserter inserts index rows with two statements prepared once.
+// docInserter inserts index rows with statements prepared once.
 type docInserter struct {
-	docs, fts *dbx.Query
+	docs *dbx.Query
+	fts  map[bool]*dbx.Query // by public
 }
 
 func newDocInserter(app core.App) *docInserter {
 	return &docInserter{
 		docs: app.DB().NewQuery(upsertDocSQL).Prepare(),
-		fts:  app.DB().NewQuery(replaceFTSSQL).Prepare(),
+		fts: map[bool]*dbx.Query{
+			true:  app.DB().NewQuery(replaceFTSSQL(true)).Prepare(),
+			false: app.DB().NewQuery(replaceFTSSQL(false)).Prepare(),
+		},
 	}
 }
 
-func (ins *docInserter) insert(collection, id string, d doc) error {
+// insert adds a record's entry to an emptied index.
+func (ins *docInserter) insert(collection, id string, d doc, public bool) error {
 	s, _ := sourceOf(collection)
 	lo, hi := s.rowids()
 	var rowid int64
-	if err := ins.docs.Bind(dbx.Params{"lo": lo, "hi": hi, "c": collection, "r": id}).Row(&rowid); err != nil {
+	var was bool
+	if err := ins.docs.Bind(dbx.Params{"lo": lo, "hi": hi, "c": collection, "r": id, "p": public}).Row(&rowid, &was); err != nil {
 		return err
 	}
-	_, err := ins.fts.Bind(dbx.Params{"id": rowid, "t": d.title, "s": d.summary, "b": d.body}).Execute()
+	_, err := ins.fts[public].Bind(dbx.Params{"id": rowid, "t": d.title, "s": d.summary, "b": d.body}).Execute()
 	return err
 }
 
 func (ins *docInserter) close() {
 	ins.docs.Close()
-	ins.fts.Close()
+	for _, q := range ins.fts {
+		q.Close()
+	}
 }
 
 // InSync reports whether the index holds as many entries per collection as
