@@ -37,12 +37,12 @@ const (
 
 // pubStats are the public index's bm25 statistics, read once per search.
 type pubStats struct {
-	once   sync.Once
-	err    error
-	nRow   int64
-	avgdl  float64
-	mu     sync.Mutex
-	nHit   map[string]int64 // by phrase (a quoted FTS5 string)
+	once  sync.Once
+	err   error
+	nRow  int64
+	avgdl float64
+	mu    sync.Mutex
+	nHit  map[string]int64 // by phrase (a quoted FTS5 string)
 }
 
 func (ps *pubStats) load(app core.App) error {

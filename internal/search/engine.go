@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -35,10 +36,34 @@ type Hit struct {
 // filter but its own, so it shows what choosing one of its values would
 // give. mode, level and minRating count courses only.
 type Facets struct {
-	Type      map[string]int `json:"type"`
-	Mode      map[string]int `json:"mode"`
-	Level     map[string]int `json:"level"`
-	MinRating map[string]int `json:"minRating"`
+	Type      Counts `json:"type"`
+	Mode      Counts `json:"mode"`
+	Level     Counts `json:"level"`
+	MinRating Counts `json:"minRating"`
+}
+
+// Counts are a facet's counts by value. They encode with their keys in
+// order, so one answer is always the same bytes (PocketBase's JSON encoder
+// writes a map in no fixed order).
+type Counts map[string]int
+
+// MarshalJSON writes the counts as a JSON object, keys sorted.
+func (c Counts) MarshalJSON() ([]byte, error) {
+	keys := slices.Sorted(maps.Keys(c))
+	b := []byte{'{'}
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		kj, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, kj...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(c[k]), 10)
+	}
+	return append(b, '}'), nil
 }
 
 // CountCap bounds how many matches of one collection are counted. A word
@@ -549,10 +574,10 @@ func (en engine) topBounded(s source, groups [][]string, p Params, n int) ([]Hit
 func (en engine) run(p Params, groups [][]string) (result, error) {
 	match := MatchGroups(groups)
 	res := result{facets: Facets{
-		Type:      map[string]int{},
-		Mode:      map[string]int{},
-		Level:     map[string]int{},
-		MinRating: map[string]int{},
+		Type:      Counts{},
+		Mode:      Counts{},
+		Level:     Counts{},
+		MinRating: Counts{},
 	}}
 	for _, s := range sources {
 		res.facets.Type[s.collection] = 0

@@ -272,7 +272,7 @@ func refreshVisibility(app core.App, s source, recs []*core.Record) error {
 func deleteDoc(app core.App, collection, id string) error {
 	var rowid int64
 	var public bool
-	err := app.DB().NewQuery(`DELETE FROM {{` + docsTable + `}} WHERE [[collection]] = {:c} AND [[record]] = {:r} RETURNING [[id]], [[public]]`).
+	err := app.DB().NewQuery(`DELETE FROM {{`+docsTable+`}} WHERE [[collection]] = {:c} AND [[record]] = {:r} RETURNING [[id]], [[public]]`).
 		Bind(dbx.Params{"c": collection, "r": id}).Row(&rowid, &public)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // never indexed
