@@ -93,7 +93,7 @@ func (b *openAPIBuilder) search() {
 				"properties", o(
 					"type", o("type", "string", "enum", []any{"posts", "courses", "lessons"}, "description", "The collection of the match."),
 					"id", o("type", "string", "description", "The record id."),
-					"score", o("type", "number", "description", "Relevance: higher is better."),
+					"score", o("type", "number", "description", "Relevance: higher is better. bm25 with the statistics of the records anyone may see, so records the caller cannot see never change it."),
 					"snippet", o("type", "string", "description", "Text around the match, HTML-escaped, with the matched words in <mark>…</mark> (the only tags)."),
 					"record", record,
 				),
@@ -108,9 +108,9 @@ func (b *openAPIBuilder) search() {
 					"minRating", counts("Course matches rated at least 1, 2, 3, 4 and 4.5."),
 				),
 			),
-			"correctedQuery", o("type", "string", "description", "Present when the query had a likely typo and the results are for this spelling."),
-			"approximate", o("type", "boolean", "description", "True when a collection had more than 10,000 matches: totalItems, totalPages and the facets are then lower bounds (\"10,000+\")."),
-			"approximateRanking", o("type", "boolean", "description", "True when a collection had more than 2,000 matches: the items are then ranked among its 1,000 newest matches and up to 1,000 title matches, the caller's other matches following newest first."),
+			"correctedQuery", o("type", "string", "description", "Present when the query had a likely typo and the results are for this spelling. Corrections come only from words of records anyone may see."),
+			"approximate", o("type", "boolean", "description", "True when a collection had more than 10,000 matches the caller may see: totalItems, totalPages and the facets are then lower bounds (\"10,000+\")."),
+			"approximateRanking", o("type", "boolean", "description", "True when a collection had more than 2,000 matches the caller may see: the items are then ranked among its 1,000 newest matches and up to 1,000 title matches, the caller's other matches following newest first."),
 		),
 	))
 	p := newOp(http.MethodGet, "/api/search", "search", "search", "Search posts, courses and lessons").

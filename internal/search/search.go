@@ -26,13 +26,20 @@
 //   - Facets count with every filter but their own; mode, level and minRating
 //     describe courses (and imply type=courses; posts and lessons have none).
 //   - Typos: when nothing matches as typed, words of 5–7 letters may be 1
-//     edit off an indexed word, longer ones 2 (a transposition is one edit);
-//     correctedQuery is set only when the corrected search finds records the
-//     caller may view, and is spelled from those records.
+//     edit off a word of the public index, longer ones 2 (a transposition
+//     is one edit); correctedQuery is set only when the corrected search
+//     finds records the caller may view, and is spelled from those records.
+//   - Hidden records move nothing: the index is split into what a guest may
+//     list (ftsTable) and the rest (hiddenTable, searched for signed-in
+//     callers only); ranking statistics and the typo vocabulary come from
+//     the public one, hidden matches are scored in Go with its statistics
+//     (bm25.go), and every count and bound is over the caller's own matches
+//     (visibility.go). An answer is the same whether or not records the
+//     caller may not view exist.
 //   - Bounded work for frequent words. Counts (and the course groups behind
 //     the facets) stop at CountCap (10,000) per collection: the totals and
 //     facets are then lower bounds ("10,000+"). Ranking is exact up to
-//     RankLimit (2,000) matches of a collection; past it bm25 ranks only
+//     RankLimit (2,000) listable matches of a collection; past it bm25 ranks only
 //     candidates — the 1,000 newest matches the caller may list and up to
 //     1,000 older ones with a searched word in the title — and the caller's
 //     other matches follow, newest first. The answer says which: approximate
