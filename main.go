@@ -21,6 +21,7 @@ import (
 	"lectern/internal/datadir"
 	"lectern/internal/dbconn"
 	"lectern/internal/feeds"
+	"lectern/internal/graceful"
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
@@ -49,6 +50,7 @@ func main() {
 	responseCache := cache.Register(app)
 	realtime.Register(app)
 	registerMetrics(app, responseCache)
+	graceful.Register(app)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),
