@@ -33,6 +33,7 @@ func Register(app core.App) {
 	registerEnrollments(app, parents)
 	registerReviews(app, parents)
 	registerScheduler(app)
+	registerFiles(app)
 }
 
 // ---

@@ -57,11 +57,59 @@ test("post cover: multipart upload, then 640x360 and 1280x720 thumbs", async () 
   const gone = await fetch(guest.files.getURL(post, post.cover));
   assert.equal(gone.status, 404, "the replaced file is deleted");
 
-  // A draft's record (and so its cover's random file name) is hidden from
-  // others. The file itself is not a protected field: like any PocketBase
-  // unprotected file it is served to whoever knows the full URL.
-  const draft = await author.pb.collection("posts").create({ title: "Draft cover", cover: pngFile(64, 36, "d.png") });
+  // a published cover is public and cacheable by anyone
+  const pub = await fetch(guest.files.getURL(updated, updated.cover));
+  assert.equal(pub.status, 200);
+  assert.match(pub.headers.get("cache-control"), /max-age=\d+/);
+  assert.doesNotMatch(pub.headers.get("cache-control"), /private|no-store/);
+});
+
+test("draft cover: only for who may view the draft, through a file token in an <img> URL", async () => {
+  const draft = await author.pb.collection("posts").create({ title: "Draft cover", cover: pngFile(1600, 1000, "d.png") });
+  const guest = w.guest();
   await rejects(guest.collection("posts").getOne(draft.id), 404);
+  const missing = await fetch(guest.files.getURL(draft, "nope_0123456789.png"));
+  assert.equal(missing.status, 404);
+  const missingBody = await missing.text();
+
+  // The URL alone (what leaks by a copy-paste or a Referer) opens nothing,
+  // for the original or a thumb, not even for another signed-in author.
+  const other = await w.user("author");
+  const otherToken = await other.pb.files.getToken();
+  for (const [who, pb, token] of [
+    ["guest", guest, undefined],
+    ["the author without a token", author.pb, undefined],
+    ["another author with his own token", other.pb, otherToken],
+    ["a student with his own token", student.pb, await student.pb.files.getToken()],
+  ]) {
+    for (const thumb of [undefined, "640x360"]) {
+      const res = await fetch(pb.files.getURL(draft, draft.cover, { thumb, token }));
+      assert.equal(res.status, 404, `${who}, thumb ${thumb}`);
+      assert.equal(await res.text(), missingBody, `${who}: the same 404 as a missing file`);
+    }
+  }
+
+  // The author's editor shows the cover with <img src> (no Authorization
+  // header): a file token from getToken() in the URL, never shared-cacheable.
+  const token = await author.pb.files.getToken();
+  const original = await fetch(author.pb.files.getURL(draft, draft.cover, { token }));
+  assert.equal(original.status, 200);
+  assert.match(original.headers.get("cache-control"), /private/);
+  assert.match(original.headers.get("cache-control"), /no-store/);
+  assert.deepEqual(imageInfo(Buffer.from(await original.arrayBuffer())), { type: "png", width: 1600, height: 1000 });
+  const thumb = await fetchImage(author.pb.files.getURL(draft, draft.cover, { thumb: "640x360", token }));
+  assert.equal(thumb.status, 200);
+  assert.deepEqual([thumb.info?.width, thumb.info?.height], [640, 360]);
+
+  // an admin (moderation) may view the draft, so sees its cover
+  const adminToken = await admin.pb.files.getToken();
+  assert.equal((await fetch(admin.pb.files.getURL(draft, draft.cover, { token: adminToken }))).status, 200);
+
+  // published: public for everyone, and shareable-cacheable again
+  const published = await author.pb.collection("posts").update(draft.id, { status: "published" });
+  const open = await fetch(guest.files.getURL(published, published.cover, { thumb: "640x360" }));
+  assert.equal(open.status, 200);
+  assert.doesNotMatch(open.headers.get("cache-control"), /private|no-store/);
 });
 
 test("user avatar: multipart upload, then the 100x100 thumb, also through expand=author", async () => {
