@@ -63,6 +63,9 @@ func writeAtom(w io.Writer, ch channel) error {
 	for _, it := range ch.Items {
 		updated = latest(updated, it.Updated)
 	}
+	if updated.IsZero() { // no posts yet; Atom requires a date
+		updated = time.Unix(0, 0)
+	}
 	feed := atomFeed{
 		Title:    atomText{Type: "text", Value: ch.Title},
 		Subtitle: atomText{Type: "text", Value: ch.Description},

@@ -239,7 +239,171 @@ func TestLastModified(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, lm2.After(lmTime), "Last-Modified %v must move past %v after a deletion", lm2, lmTime)
 			assert.NotContains(t, rec.Body.String(), "Second author post")
+
+			// a draft edit: nothing moves
+			setField(t, app, "posts", testkit.PostDraft, map[string]any{"title": "Draft, edited"})
+			offset = 6 * time.Second
+			rec = get(t, app, "/feed.xml", nil)
+			assert.Equal(t, lm2.Format(http.TimeFormat), rec.Header().Get("Last-Modified"))
+
+			// an edit of a listed post: the date moves with it
+			setField(t, app, "posts", testkit.PostPublished, map[string]any{"body": "<p>Revised words.</p>"})
+			rec = get(t, app, "/feed.xml", map[string]string{"If-Modified-Since": lm2.Format(http.TimeFormat)})
+			assert.Equal(t, http.StatusOK, rec.Code)
+			assert.Empty(t, rec.Header().Get("Last-Modified"), "withheld within its own second")
+			offset = 8 * time.Second
+			rec = get(t, app, "/feed.xml", map[string]string{"If-Modified-Since": lm2.Format(http.TimeFormat)})
+			assert.Equal(t, http.StatusOK, rec.Code)
+			lm3, err := http.ParseTime(rec.Header().Get("Last-Modified"))
+			require.NoError(t, err)
+			assert.True(t, lm3.After(lm2), "Last-Modified %v must move past %v after an edit", lm3, lm2)
+			assert.Contains(t, rec.Body.String(), "Revised words.")
 		},
 	}
 	s.Test(t)
+}
+
+// newRecord saves a record of collection through the app (model hooks apply).
+func newRecord(t testing.TB, app core.App, collection string, data map[string]any) *core.Record {
+	t.Helper()
+	c, err := app.FindCollectionByNameOrId(collection)
+	require.NoError(t, err)
+	r := core.NewRecord(c)
+	r.Load(data)
+	require.NoError(t, app.Save(r))
+	return r
+}
+
+// allDocs are the documents whose validators the content alone decides.
+var allDocs = []string{"/feed.xml", "/atom.xml", "/feed.json", "/topics/go/feed.xml", "/sitemap.xml"}
+
+// TestValidatorsIgnoreWhatTheyDoNotShow: a write the documents do not show
+// leaves every document's ETag and Last-Modified as they were, and a client's
+// copy is still answered 304.
+func TestValidatorsIgnoreWhatTheyDoNotShow(t *testing.T) {
+	changes := []struct {
+		name   string
+		change func(t testing.TB, app core.App)
+		docs   []string // nil: allDocs
+	}{
+		{name: "an edited draft post", change: func(t testing.TB, app core.App) {
+			setField(t, app, "posts", testkit.PostDraft, map[string]any{"title": "Draft rethought", "body": "<p>new secret</p>", "topics": []string{testkit.TopicGo}})
+		}},
+		{name: "a new draft post", change: func(t testing.TB, app core.App) {
+			newPost(t, app, map[string]any{"title": "Another draft", "status": "draft", "topics": []string{testkit.TopicGo}})
+		}},
+		{name: "a deleted draft post", change: func(t testing.TB, app core.App) { deleteRecord(t, app, "posts", testkit.PostDraft) }},
+		{name: "an edited scheduled post", change: func(t testing.TB, app core.App) {
+			setField(t, app, "posts", testkit.PostScheduled, map[string]any{"title": "Coming later"})
+		}},
+		{name: "an edited archived post", change: func(t testing.TB, app core.App) {
+			setField(t, app, "posts", testkit.PostArchived, map[string]any{"body": "<p>older</p>"})
+		}},
+		{name: "a new hidden comment", change: func(t testing.TB, app core.App) {
+			newRecord(t, app, "comments", map[string]any{"post": testkit.PostPublished, "author": testkit.UserStudent, "body": "Hidden at once", "status": "hidden"})
+		}},
+		{name: "an edited hidden comment", change: func(t testing.TB, app core.App) {
+			setField(t, app, "comments", testkit.CommentHidden, map[string]any{"body": "Spam edited"})
+		}},
+		{name: "a deleted hidden comment", change: func(t testing.TB, app core.App) {
+			deleteRecord(t, app, "comments", testkit.CommentHidden)
+		}},
+		{name: "a comment hidden by a moderator", change: func(t testing.TB, app core.App) {
+			setField(t, app, "comments", testkit.CommentVisible2, map[string]any{"status": "hidden"})
+		}},
+		{name: "a new visible comment (feeds show no comments)", change: func(t testing.TB, app core.App) {
+			newRecord(t, app, "comments", map[string]any{"post": testkit.PostPublished, "author": testkit.UserStudent, "body": "Me too"})
+		}},
+		{name: "an edited unpublished course", change: func(t testing.TB, app core.App) {
+			setField(t, app, "courses", testkit.CourseDraft, map[string]any{"title": "Rust, deeper", "slug": "rust-deeper"})
+		}},
+		{name: "a new unpublished course", change: func(t testing.TB, app core.App) {
+			newRecord(t, app, "courses", map[string]any{"title": "Zig soon", "instructor": testkit.UserInstructor, "durationDays": 3, "mode": "online", "level": "beginner", "status": "draft"})
+		}},
+		{name: "a deleted unpublished course", change: func(t testing.TB, app core.App) {
+			deleteRecord(t, app, "courses", testkit.CourseDraft)
+		}},
+		{name: "an enrollment in a published course", change: func(t testing.TB, app core.App) {
+			newRecord(t, app, "enrollments", map[string]any{"course": testkit.CoursePublished2, "user": testkit.UserStudent})
+		}},
+		{name: "a changed review of a published course (its rating moves)", change: func(t testing.TB, app core.App) {
+			setField(t, app, "reviews", testkit.ReviewStudent, map[string]any{"rating": 1})
+		}},
+		{name: "an author's edited bio", change: func(t testing.TB, app core.App) {
+			setField(t, app, "users", testkit.UserAuthor, map[string]any{"bio": "Writes things."})
+		}},
+		{name: "a renamed user who wrote nothing published", change: func(t testing.TB, app core.App) {
+			setField(t, app, "users", testkit.UserStudent, map[string]any{"name": "Samantha"})
+		}},
+		{name: "a new topic no post uses", change: func(t testing.TB, app core.App) {
+			newRecord(t, app, "topics", map[string]any{"name": "Rust"})
+		}},
+		{
+			name: "an edited published post not in the topic", docs: []string{"/topics/go/feed.xml"},
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "posts", testkit.PostPublished2, map[string]any{"title": "Second, revised"})
+			},
+		},
+		{
+			name: "an edited published post's title (the sitemap shows links only)", docs: []string{"/sitemap.xml"},
+			change: func(t testing.TB, app core.App) {
+				setField(t, app, "posts", testkit.PostPublished, map[string]any{"title": "Hello, Lectern"})
+			},
+		},
+	}
+
+	// Last-Modified is withheld within the second it names: run 2 s ahead.
+	var offset time.Duration
+	clock := func() time.Time { return time.Now().Add(offset) }
+
+	var scenarios []tests.ApiScenario
+	for _, c := range changes {
+		docs := c.docs
+		if docs == nil {
+			docs = allDocs
+		}
+		scenarios = append(scenarios, tests.ApiScenario{
+			Name:               "documents after " + c.name + " keep their validators",
+			Method:             http.MethodGet,
+			URL:                "/feed.xml",
+			ExpectedStatus:     200,
+			NotExpectedContent: []string{"Draft thoughts"},
+			TestAppFactory: func(t testing.TB) *tests.TestApp {
+				t.Cleanup(feeds.SetNow(clock))
+				offset = 0
+				app := newApp(t)
+				offset = 2 * time.Second
+				return app
+			},
+			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
+				type seen struct{ etag, lm, body string }
+				before := map[string]seen{}
+				for _, d := range docs {
+					rec := get(t, app, d, nil)
+					require.Equal(t, http.StatusOK, rec.Code, d)
+					before[d] = seen{rec.Header().Get("ETag"), rec.Header().Get("Last-Modified"), rec.Body.String()}
+					require.NotEmpty(t, before[d].etag, d)
+					require.NotEmpty(t, before[d].lm, "%s: a settled Last-Modified", d)
+				}
+
+				c.change(t, app)
+				offset += 3 * time.Second // a new Last-Modified would be settled by now
+
+				for _, d := range docs {
+					b := before[d]
+					rec := get(t, app, d, map[string]string{"If-None-Match": b.etag})
+					assert.Equal(t, http.StatusNotModified, rec.Code, "%s after %s: If-None-Match", d, c.name)
+					rec = get(t, app, d, map[string]string{"If-Modified-Since": b.lm})
+					assert.Equal(t, http.StatusNotModified, rec.Code, "%s after %s: If-Modified-Since", d, c.name)
+					rec = get(t, app, d, nil)
+					assert.Equal(t, b.etag, rec.Header().Get("ETag"), "%s after %s: ETag", d, c.name)
+					assert.Equal(t, b.lm, rec.Header().Get("Last-Modified"), "%s after %s: Last-Modified", d, c.name)
+					assert.Equal(t, b.body, rec.Body.String(), "%s after %s: the body the ETag stands for", d, c.name)
+				}
+			},
+		})
+	}
+	for _, s := range scenarios {
+		s.Test(t)
+	}
 }

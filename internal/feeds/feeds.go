@@ -19,18 +19,16 @@
 //
 // # Caching
 //
-// Every response carries an ETag, Cache-Control: public, max-age=60, and where
-// it is honest a Last-Modified; If-None-Match (and, without it,
-// If-Modified-Since) is answered 304 before any item is loaded or rendered.
-// The validators come from one cheap query (count and max(updated) of the
-// rows the document covers) plus a generation counter that post, topic,
-// course and user writes bump after they commit; see validators.go.
+// Every response carries an ETag, Cache-Control: public, max-age=60, and once
+// its second is over a Last-Modified; If-None-Match (and, without it,
+// If-Modified-Since) is answered 304 before the document is rendered. Both
+// validators derive only from what the document shows: a draft edit, a
+// hidden comment, an unpublished course leave them as they were, while an
+// edit of a listed post changes them. See validators.go.
 package feeds
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -84,7 +82,8 @@ func Register(app core.App) {
 	}
 	// After-success hooks run once the write has committed (after the outer
 	// transaction for nested saves), so a reader that sees the bumped
-	// generation also sees the new rows.
+	// generation also sees the new rows. A bump only makes the next request
+	// load the document again; its validators move only if what it shows did.
 	tracked := []string{"posts", "topics", "courses"}
 	app.OnRecordAfterCreateSuccess(tracked...).BindFunc(bump)
 	app.OnRecordAfterUpdateSuccess(tracked...).BindFunc(bump)
@@ -93,11 +92,6 @@ func Register(app core.App) {
 	// row changes.
 	app.OnRecordAfterUpdateSuccess("users").BindFunc(bump)
 	app.OnRecordAfterDeleteSuccess("users").BindFunc(bump)
-	// The app URL and name are part of every document.
-	app.OnSettingsReload().BindFunc(func(e *core.SettingsReloadEvent) error {
-		s.changed()
-		return e.Next()
-	})
 
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.GET("/feed.xml", s.handleFeed(formatRSS))
@@ -112,32 +106,29 @@ func Register(app core.App) {
 
 // ---
 
-// service holds the per-app change tracking the validators derive from.
+// service holds what the validators are derived and remembered from.
 type service struct {
-	nonce string // per process: a restart (or restored backup) changes every ETag
+	started time.Time // Last-Modified of the first content seen in this process
 
-	mu        sync.Mutex
-	gen       uint64    // bumped after every committed tracked write
-	changedAt time.Time // when gen was last bumped; process start at first
+	mu   sync.Mutex
+	gen  uint64          // bumped after every committed tracked write
+	seen map[string]seen // document key → its last loaded ETag
 }
 
 func newService() *service {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b) // never fails (crypto/rand panics on failure since Go 1.24)
-	return &service{nonce: hex.EncodeToString(b), changedAt: now()}
+	return &service{started: now(), seen: map[string]seen{}}
 }
 
 func (s *service) changed() {
 	s.mu.Lock()
 	s.gen++
-	s.changedAt = now()
 	s.mu.Unlock()
 }
 
-func (s *service) snapshot() (uint64, time.Time) {
+func (s *service) generation() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.gen, s.changedAt
+	return s.gen
 }
 
 // site is the absolute base every link is built from.
@@ -181,21 +172,30 @@ func pathOf(parts ...string) string {
 
 // ---
 
-// document is one cacheable response: what its validators cover and how to
-// build its body.
+// document is one cacheable response: what its stamp covers and its type.
 type document struct {
-	key         string   // distinguishes documents sharing the same rows in the ETag
-	tables      []string // whose published rows the body is built from
+	key         string   // distinguishes documents in the ETag and the memory
+	tables      []string // whose published rows the stamp summarizes
 	contentType string
 }
 
+// shown is a document's content, loaded: the digest of every value the body
+// shows and the function rendering the body from those very values.
+type shown struct {
+	digest string
+	render func() ([]byte, error)
+}
+
 // serve answers a document: validators first, 304 when the client's copy is
-// current, and only otherwise render (which loads the items). A non-nil
-// check runs after the fingerprint and may refuse the request (a sitemap page
-// out of range) before any validator is sent.
+// current, and only otherwise render. A non-nil check runs after the
+// fingerprint and may refuse the request (a sitemap page out of range) before
+// any validator is sent. load reads what the document shows; it is skipped
+// when the remembered ETag answers If-None-Match.
 func (s *service) serve(e *core.RequestEvent, doc document, check func(fingerprint) error,
-	render func(st site, fp fingerprint, lastMod time.Time) ([]byte, error)) error {
-	gen, changedAt := s.snapshot()
+	load func(st site, fp fingerprint) (*shown, error)) error {
+	// The generation is read before anything is loaded: a write committed
+	// meanwhile leaves a stamp that no longer holds, never a stale memory.
+	gen := s.generation()
 	fp, err := loadFingerprint(e.App, doc.tables)
 	if err != nil {
 		return fmt.Errorf("feeds: fingerprint %s: %w", doc.key, err)
@@ -206,30 +206,42 @@ func (s *service) serve(e *core.RequestEvent, doc document, check func(fingerpri
 		}
 	}
 	st := siteOf(e.App)
-	v := validators{
-		ETag:    makeETag(s.nonce, gen, st.url, st.name, doc.key, fp),
-		LastMod: latest(fp.maxUpdated(), changedAt),
+	stamp := makeStamp(gen, st, fp)
+
+	answer := func(v validators) bool {
+		h := e.Response.Header()
+		h.Set("ETag", v.ETag)
+		h.Set("Cache-Control", CacheControl)
+		lmHonest := v.settled(now())
+		if lmHonest {
+			h.Set("Last-Modified", v.LastMod.UTC().Format(http.TimeFormat))
+		} else {
+			h.Del("Last-Modified")
+		}
+		return notModified(e.Request.Header, v, lmHonest)
 	}
-	h := e.Response.Header()
-	h.Set("ETag", v.ETag)
-	h.Set("Cache-Control", CacheControl)
-	lmHonest := v.settled(now())
-	if lmHonest {
-		h.Set("Last-Modified", v.LastMod.UTC().Format(http.TimeFormat))
+	if v, ok := s.lookup(doc.key, stamp); ok && answer(v) {
+		return e.NoContent(http.StatusNotModified)
 	}
-	if notModified(e.Request.Header, v, lmHonest) {
+
+	content, err := load(st, fp)
+	if err != nil {
+		return fmt.Errorf("feeds: load %s: %w", doc.key, err)
+	}
+	v := s.remember(doc.key, stamp, makeETag(st.url, st.name, doc.key, content.digest))
+	if answer(v) {
 		return e.NoContent(http.StatusNotModified)
 	}
 
 	if onRender != nil {
 		onRender(doc.key)
 	}
-	body, err := render(st, fp, v.LastMod)
+	body, err := content.render()
 	if err != nil {
 		return fmt.Errorf("feeds: render %s: %w", doc.key, err)
 	}
-	h.Set("Content-Type", doc.contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	e.Response.Header().Set("Content-Type", doc.contentType)
+	e.Response.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	return e.Blob(http.StatusOK, doc.contentType, body)
 }
 
@@ -266,22 +278,27 @@ func (f format) path() string {
 func (s *service) handleFeed(f format) func(*core.RequestEvent) error {
 	return func(e *core.RequestEvent) error {
 		doc := document{key: "feed" + f.path(), tables: feedTables, contentType: f.contentType()}
-		return s.serve(e, doc, nil, func(st site, _ fingerprint, lastMod time.Time) ([]byte, error) {
-			items, err := loadItems(e.App, st, "")
+		return s.serve(e, doc, nil, func(st site, _ fingerprint) (*shown, error) {
+			posts, err := loadFeedPosts(e.App, "")
 			if err != nil {
 				return nil, err
 			}
-			ch := channel{
-				Title:       st.name,
-				Description: "The latest posts from " + st.name + ".",
-				Home:        st.home(),
-				Self:        st.url + f.path(),
-				ID:          st.home(),
-				Publisher:   st.name,
-				Updated:     lastMod,
-				Items:       items,
-			}
-			return render(f, ch)
+			d := newDigest()
+			posts.addTo(d)
+			return &shown{digest: d.sum(), render: func() ([]byte, error) {
+				items := posts.items(st)
+				ch := channel{
+					Title:       st.name,
+					Description: "The latest posts from " + st.name + ".",
+					Home:        st.home(),
+					Self:        st.url + f.path(),
+					ID:          st.home(),
+					Publisher:   st.name,
+					Updated:     newest(items),
+					Items:       items,
+				}
+				return render(f, ch)
+			}}, nil
 		})
 	}
 }
@@ -292,34 +309,38 @@ func (s *service) handleTopicFeed(e *core.RequestEvent) error {
 	if err != nil || slug == "" {
 		return e.NotFoundError("Topic not found.", nil)
 	}
-	// The topic's own row is covered by the topics fingerprint (its name and
-	// description are in the channel) and its id keys the ETag.
 	doc := document{key: "topic/" + topic.Id, tables: feedTables, contentType: ContentTypeRSS}
-	return s.serve(e, doc, nil, func(st site, _ fingerprint, lastMod time.Time) ([]byte, error) {
-		// Re-read: the name may have changed since the lookup above, and the
-		// fingerprint read in between may already describe the new one.
+	return s.serve(e, doc, nil, func(st site, _ fingerprint) (*shown, error) {
+		// Re-read: the name may have changed since the lookup above; the
+		// channel shows it, so it is loaded with the posts it is digested with.
 		if fresh, err := e.App.FindRecordById("topics", topic.Id); err == nil {
 			topic = fresh
 		} // deleted meanwhile: the next request is a 404; this one uses what it found
-		items, err := loadItems(e.App, st, topic.Id)
+		posts, err := loadFeedPosts(e.App, topic.Id)
 		if err != nil {
 			return nil, err
 		}
-		name := topic.GetString("name")
+		name, slug := topic.GetString("name"), topic.GetString("slug")
 		desc := strings.TrimSpace(topic.GetString("description"))
-		if desc == "" {
-			desc = "The latest " + name + " posts from " + st.name + "."
-		}
-		ch := channel{
-			Title:       st.name + ": " + name,
-			Description: desc,
-			Home:        st.link("topics", topic.GetString("slug")),
-			Self:        st.link("topics", topic.GetString("slug"), "feed.xml"),
-			Publisher:   st.name,
-			Updated:     lastMod,
-			Items:       items,
-		}
-		return render(formatRSS, ch)
+		d := newDigest()
+		d.add(name, slug, desc)
+		posts.addTo(d)
+		return &shown{digest: d.sum(), render: func() ([]byte, error) {
+			if desc == "" {
+				desc = "The latest " + name + " posts from " + st.name + "."
+			}
+			items := posts.items(st)
+			ch := channel{
+				Title:       st.name + ": " + name,
+				Description: desc,
+				Home:        st.link("topics", slug),
+				Self:        st.link("topics", slug, "feed.xml"),
+				Publisher:   st.name,
+				Updated:     newest(items),
+				Items:       items,
+			}
+			return render(formatRSS, ch)
+		}}, nil
 	})
 }
 

@@ -7,11 +7,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 type urlSet struct {
@@ -19,9 +17,11 @@ type urlSet struct {
 	URLs    []sitemapURL `xml:"url"`
 }
 
+// sitemapURL has no lastmod: the only date a row keeps, updated, moves on
+// writes the page does not show (a recounted comment, an enrollment), and
+// search engines ignore a lastmod that is not consistently accurate.
 type sitemapURL struct {
-	Loc     string `xml:"loc"`
-	LastMod string `xml:"lastmod,omitempty"`
+	Loc string `xml:"loc"`
 }
 
 type sitemapIndex struct {
@@ -61,24 +61,41 @@ func sitemapTotal(fp fingerprint) int {
 func (s *service) handleSitemap(e *core.RequestEvent) error {
 	perPage := sitemapPerPage()
 	doc := document{key: "sitemap/" + strconv.Itoa(perPage), tables: sitemapTables, contentType: ContentTypeSitemap}
-	return s.serve(e, doc, nil, func(st site, fp fingerprint, _ time.Time) ([]byte, error) {
-		var buf bytes.Buffer
+	return s.serve(e, doc, nil, func(st site, fp fingerprint) (*shown, error) {
 		pages := pageCount(sitemapTotal(fp), perPage)
 		if pages <= 1 {
 			urls, err := loadSitemapURLs(e.App, st, 0, perPage)
 			if err != nil {
 				return nil, err
 			}
-			err = writeXML(&buf, urlSet{URLs: urls})
-			return buf.Bytes(), err
+			return shownURLs(urls), nil
 		}
 		index := sitemapIndex{Sitemaps: make([]sitemapRef, pages)}
 		for i := range index.Sitemaps {
 			index.Sitemaps[i].Loc = st.url + "/sitemap-" + strconv.Itoa(i+1) + ".xml"
 		}
-		err := writeXML(&buf, index)
-		return buf.Bytes(), err
+		d := newDigest()
+		d.add("index", strconv.Itoa(pages))
+		return &shown{digest: d.sum(), render: func() ([]byte, error) {
+			var buf bytes.Buffer
+			err := writeXML(&buf, index)
+			return buf.Bytes(), err
+		}}, nil
 	})
+}
+
+// shownURLs is a urlset document of urls, digested by its locations.
+func shownURLs(urls []sitemapURL) *shown {
+	d := newDigest()
+	d.add("urlset", strconv.Itoa(len(urls)))
+	for _, u := range urls {
+		d.add(u.Loc)
+	}
+	return &shown{digest: d.sum(), render: func() ([]byte, error) {
+		var buf bytes.Buffer
+		err := writeXML(&buf, urlSet{URLs: urls})
+		return buf.Bytes(), err
+	}}
 }
 
 // sitemapPage parses "/sitemap-{n}.xml" (n ≥ 1, no leading zero).
@@ -123,14 +140,12 @@ func (s *service) sitemapPages(e *core.RequestEvent) error {
 		}
 		return nil
 	}
-	return s.serve(e, doc, check, func(st site, _ fingerprint, _ time.Time) ([]byte, error) {
+	return s.serve(e, doc, check, func(st site, _ fingerprint) (*shown, error) {
 		urls, err := loadSitemapURLs(e.App, st, (n-1)*perPage, perPage)
 		if err != nil {
 			return nil, err
 		}
-		var buf bytes.Buffer
-		err = writeXML(&buf, urlSet{URLs: urls})
-		return buf.Bytes(), err
+		return shownURLs(urls), nil
 	})
 }
 
@@ -148,14 +163,13 @@ func loadSitemapURLs(app core.App, st site, offset, limit int) ([]sitemapURL, er
 		return urls, nil
 	}
 	var rows []struct {
-		Kind    int    `db:"kind"`
-		Slug    string `db:"slug"`
-		Updated string `db:"updated"`
+		Kind int    `db:"kind"`
+		Slug string `db:"slug"`
 	}
-	err := app.DB().NewQuery(`SELECT kind, slug, updated FROM (
-			SELECT 0 AS kind, slug, updated, publishedAt AS p, id FROM posts WHERE status = 'published'
+	err := app.DB().NewQuery(`SELECT kind, slug FROM (
+			SELECT 0 AS kind, slug, publishedAt AS p, id FROM posts WHERE status = 'published'
 			UNION ALL
-			SELECT 1 AS kind, slug, updated, publishedAt AS p, id FROM courses WHERE status = 'published'
+			SELECT 1 AS kind, slug, publishedAt AS p, id FROM courses WHERE status = 'published'
 		) ORDER BY kind, p, id LIMIT {:limit} OFFSET {:offset}`).
 		Bind(dbx.Params{"limit": limit, "offset": offset}).All(&rows)
 	if err != nil {
@@ -168,9 +182,6 @@ func loadSitemapURLs(app core.App, st site, offset, limit int) ([]sitemapURL, er
 		u := sitemapURL{Loc: st.link("posts", r.Slug)}
 		if r.Kind == 1 {
 			u.Loc = st.link("courses", r.Slug)
-		}
-		if dt, err := types.ParseDateTime(r.Updated); err == nil && !dt.IsZero() {
-			u.LastMod = dt.Time().UTC().Format(time.RFC3339)
 		}
 		urls = append(urls, u)
 	}

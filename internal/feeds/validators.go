@@ -1,41 +1,51 @@
 package feeds
 
-// Validators: how a document's ETag and Last-Modified are derived without
-// building it.
+// Validators: a document's ETag and Last-Modified come from what it shows,
+// and from nothing else.
 //
-// ETag = hash(process nonce, generation, app URL and name, document key,
-// count and max(updated) of each table the document reads). The fingerprint
-// query alone catches every create, edit, publish, unpublish and archive (the
-// count or max(updated) moves) and most deletions (the count drops); the
-// generation counter, bumped by after-success model hooks on posts, topics,
-// courses and users, catches what it cannot: a deletion that coincides with
-// another write, a renamed author (users are not in the fingerprint), two
-// writes stamped in the same millisecond. The nonce covers what the counter
-// forgets on a restart (a restored backup). The query also catches writes
-// that bypass the hooks (raw SQL), as far as they move count or max(updated).
+// ETag = hash(app URL and name, document key, digest), where the digest
+// hashes every value the body is built from (for a feed: each listed post's
+// id, dates, slug, title, excerpt, body, author name and topic names, in
+// order; for a topic feed also the topic's name, slug and description; for
+// the sitemap the URLs it lists). The body is rendered from the very values
+// the digest was taken of, so the ETag is a strong validator. A write the
+// document does not show — a draft, a hidden comment, an unpublished course,
+// a comment count, a bio — leaves it alone: it is the same document.
 //
-// Last-Modified = max(max(updated) of those tables, time of the last tracked
-// write seen by this process — the process start at first). max(updated)
-// alone is not honest: deleting or unpublishing a post changes the document
-// but no remaining row's updated, so the date would stay put and a client
-// asking If-Modified-Since would be told nothing changed. The write clock
-// moves on every tracked write, deletions included; after a restart it starts
-// at the start time, which is no earlier than any deletion before it. It is
-// also withheld while the second it names is not over: HTTP dates have
-// one-second resolution, and a second write within that second would carry
-// the same date.
+// Last-Modified = when this process first saw the document's current digest:
+// the process start for the first digest it sees, then the moment a request
+// found a new one. A row's updated cannot serve: PocketBase moves it on every
+// save, comment recounts included, and deleting or unpublishing a post changes
+// the document while no remaining row's updated changes. After a restart
+// the date is the start time (no earlier than any change before it), so a
+// client asking If-Modified-Since alone refetches once; If-None-Match, which
+// feed readers send, keeps matching across restarts. It is also withheld
+// while the second it names is not over: HTTP dates have one-second
+// resolution, and a second change within that second would carry the same
+// date.
+//
+// Loading what a document shows costs a query over its rows (the 50 posts of
+// a feed, bodies included). A 304 should not pay it every time, so the
+// digest is remembered per document under a stamp: a generation counter,
+// bumped by after-success model hooks on posts, topics, courses and users,
+// plus the count and max(updated) of the rows the document covers (which
+// also catch writes from another process or raw SQL, as far as they move
+// them), plus the app URL and name. While the stamp holds, the remembered
+// ETag answers If-None-Match without loading anything; when it moves, the
+// document is loaded again and its digest compared, so a draft edit costs
+// one reload but changes no validator.
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/types"
 )
 
 // Tables the documents are built from.
@@ -44,8 +54,8 @@ var (
 	sitemapTables = []string{"posts", "courses"}
 )
 
-// statSQL is the per-table fingerprint query: what the documents include,
-// never the rows they leave out (a draft edit does not change a feed).
+// statSQL is the per-table stamp query: what the documents include, never
+// the rows they leave out (a draft edit does not even cost a reload).
 var statSQL = map[string]string{
 	"posts":   `SELECT 'posts' AS t, COUNT(*) AS n, COALESCE(MAX(updated), '') AS u FROM posts WHERE status = 'published'`,
 	"courses": `SELECT 'courses' AS t, COUNT(*) AS n, COALESCE(MAX(updated), '') AS u FROM courses WHERE status = 'published'`,
@@ -59,7 +69,8 @@ type tableStat struct {
 	MaxUpdated string `db:"u"`
 }
 
-// fingerprint is a cheap summary of the rows a document is built from.
+// fingerprint is a cheap summary of the rows a document is built from: part
+// of the stamp, and the sitemap's URL count.
 type fingerprint []tableStat
 
 func loadFingerprint(app core.App, tables []string) (fingerprint, error) {
@@ -88,37 +99,83 @@ func (fp fingerprint) count(table string) int {
 	return 0
 }
 
-// maxUpdated is the newest updated among the included rows (zero if none).
-func (fp fingerprint) maxUpdated() time.Time {
-	var max time.Time
-	for _, s := range fp {
-		if dt, err := types.ParseDateTime(s.MaxUpdated); err == nil && dt.Time().After(max) {
-			max = dt.Time()
-		}
+// digest accumulates the values a document shows, each length-prefixed so
+// no two different sequences of values hash alike.
+type digest struct{ h hash.Hash }
+
+func newDigest() digest { return digest{sha256.New()} }
+
+func (d digest) add(values ...string) {
+	for _, v := range values {
+		d.h.Write([]byte(strconv.Itoa(len(v))))
+		d.h.Write([]byte{':'})
+		d.h.Write([]byte(v))
 	}
-	return max
 }
 
-// makeETag hashes everything a document's bytes depend on. It is a strong
-// validator: the same inputs render the same bytes.
-func makeETag(nonce string, gen uint64, siteURL, siteName, key string, fp fingerprint) string {
-	h := sha256.New()
-	field := func(s string) {
-		h.Write([]byte(strconv.Itoa(len(s))))
-		h.Write([]byte{':'})
-		h.Write([]byte(s))
-	}
-	field(nonce)
-	field(strconv.FormatUint(gen, 10))
-	field(siteURL)
-	field(siteName)
-	field(key)
+func (d digest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
+
+// makeETag is a document's strong validator: the site it is rendered for,
+// which document, and the digest of what it shows.
+func makeETag(siteURL, siteName, key, shown string) string {
+	d := newDigest()
+	d.add(siteURL, siteName, key, shown)
+	return `"` + d.sum()[:32] + `"`
+}
+
+// makeStamp identifies the state a remembered ETag was computed in: while it
+// holds, the document cannot have changed (see the top of this file).
+func makeStamp(gen uint64, st site, fp fingerprint) string {
+	d := newDigest()
+	d.add(strconv.FormatUint(gen, 10), st.url, st.name)
 	for _, s := range fp {
-		field(s.Table)
-		field(strconv.Itoa(s.Count))
-		field(s.MaxUpdated)
+		d.add(s.Table, strconv.Itoa(s.Count), s.MaxUpdated)
 	}
-	return `"` + hex.EncodeToString(h.Sum(nil))[:32] + `"`
+	return d.sum()
+}
+
+// ---
+
+// maxRemembered bounds the remembered documents (one per topic feed and
+// sitemap page): past it the memory starts over, which only costs reloads
+// and moves Last-Modified forward, never back.
+const maxRemembered = 4096
+
+// seen is what the service remembers of one document.
+type seen struct {
+	stamp string    // the state etag was computed in
+	etag  string    // of the content last loaded
+	since time.Time // when that content was first seen
+}
+
+// lookup returns the remembered validators of key if stamp still holds.
+func (s *service) lookup(key, stamp string) (validators, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.seen[key]
+	if !ok || m.stamp != stamp {
+		return validators{}, false
+	}
+	return validators{ETag: m.etag, LastMod: m.since}, true
+}
+
+// remember records that key, loaded under stamp, has etag, and returns its
+// validators: Last-Modified moves only when the ETag does.
+func (s *service) remember(key, stamp, etag string) validators {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	since := s.started
+	if m, ok := s.seen[key]; ok {
+		since = m.since
+		if m.etag != etag {
+			since = now()
+		}
+	} else if len(s.seen) >= maxRemembered {
+		s.seen = map[string]seen{}
+		since = now()
+	}
+	s.seen[key] = seen{stamp: stamp, etag: etag, since: since}
+	return validators{ETag: etag, LastMod: since}
 }
 
 // validators are a document's ETag and its last modification time.

@@ -84,35 +84,75 @@ func TestSettled(t *testing.T) {
 }
 
 func TestMakeETag(t *testing.T) {
-	fp := fingerprint{{"posts", 2, "2026-01-01 00:00:00.000Z"}, {"topics", 1, "2026-01-01 00:00:00.000Z"}}
-	base := makeETag("n", 1, "https://a", "A", "k", fp)
+	base := makeETag("https://a", "A", "k", "d")
 	assert.Regexp(t, `^"[0-9a-f]{32}"$`, base)
-	assert.Equal(t, base, makeETag("n", 1, "https://a", "A", "k", fp), "deterministic")
+	assert.Equal(t, base, makeETag("https://a", "A", "k", "d"), "deterministic")
 
 	variants := map[string]string{
-		"nonce":      makeETag("m", 1, "https://a", "A", "k", fp),
-		"generation": makeETag("n", 2, "https://a", "A", "k", fp),
-		"site URL":   makeETag("n", 1, "https://b", "A", "k", fp),
-		"site name":  makeETag("n", 1, "https://a", "B", "k", fp),
-		"key":        makeETag("n", 1, "https://a", "A", "j", fp),
-		"count":      makeETag("n", 1, "https://a", "A", "k", fingerprint{{"posts", 1, "2026-01-01 00:00:00.000Z"}, fp[1]}),
-		"updated":    makeETag("n", 1, "https://a", "A", "k", fingerprint{{"posts", 2, "2026-01-01 00:00:00.001Z"}, fp[1]}),
-		"boundaries": makeETag("n", 1, "https://a", "Ak", "", fp),
+		"site URL":   makeETag("https://b", "A", "k", "d"),
+		"site name":  makeETag("https://a", "B", "k", "d"),
+		"key":        makeETag("https://a", "A", "j", "d"),
+		"content":    makeETag("https://a", "A", "k", "e"),
+		"boundaries": makeETag("https://a", "Ak", "", "d"),
 	}
 	for what, tag := range variants {
 		assert.NotEqual(t, base, tag, "a different %s must change the ETag", what)
 	}
 }
 
-func TestFingerprintMaxUpdated(t *testing.T) {
-	fp := fingerprint{
-		{"posts", 2, "2026-01-01 00:00:00.000Z"},
-		{"topics", 1, "2026-02-01 00:00:00.000Z"},
-		{"courses", 0, ""},
+func TestDigestBoundaries(t *testing.T) {
+	sum := func(values ...string) string {
+		d := newDigest()
+		d.add(values...)
+		return d.sum()
 	}
-	assert.Equal(t, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), fp.maxUpdated())
-	assert.Equal(t, 2, fp.count("posts"))
-	assert.Equal(t, 0, fp.count("courses"))
-	assert.Equal(t, 0, fp.count("nope"))
-	assert.True(t, fingerprint{}.maxUpdated().IsZero())
+	assert.Equal(t, sum("ab", "c"), sum("ab", "c"))
+	assert.NotEqual(t, sum("ab", "c"), sum("a", "bc"))
+	assert.NotEqual(t, sum("a", ""), sum("a"))
+	assert.NotEqual(t, sum("1:a"), sum("1", "a"))
+}
+
+func TestMakeStamp(t *testing.T) {
+	fp := fingerprint{{"posts", 2, "2026-01-01 00:00:00.000Z"}, {"topics", 1, "2026-01-01 00:00:00.000Z"}}
+	st := site{url: "https://a", name: "A"}
+	base := makeStamp(1, st, fp)
+	assert.Equal(t, base, makeStamp(1, st, fp))
+	variants := map[string]string{
+		"generation": makeStamp(2, st, fp),
+		"site URL":   makeStamp(1, site{url: "https://b", name: "A"}, fp),
+		"site name":  makeStamp(1, site{url: "https://a", name: "B"}, fp),
+		"count":      makeStamp(1, st, fingerprint{{"posts", 1, "2026-01-01 00:00:00.000Z"}, fp[1]}),
+		"updated":    makeStamp(1, st, fingerprint{{"posts", 2, "2026-01-01 00:00:00.001Z"}, fp[1]}),
+	}
+	for what, stamp := range variants {
+		assert.NotEqual(t, base, stamp, "a different %s must change the stamp", what)
+	}
+}
+
+func TestRemember(t *testing.T) {
+	clock := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	defer SetNow(func() time.Time { return clock })()
+	s := newService()
+	start := clock
+
+	clock = clock.Add(time.Minute)
+	v := s.remember("feed", "s1", `"a"`)
+	assert.Equal(t, validators{ETag: `"a"`, LastMod: start}, v, "the first content seen dates from the start")
+	got, ok := s.lookup("feed", "s1")
+	assert.True(t, ok)
+	assert.Equal(t, v, got)
+	_, ok = s.lookup("feed", "s2")
+	assert.False(t, ok, "another stamp: load again")
+
+	clock = clock.Add(time.Minute)
+	assert.Equal(t, validators{ETag: `"a"`, LastMod: start}, s.remember("feed", "s2", `"a"`),
+		"a new stamp with the same content keeps the date")
+	clock = clock.Add(time.Minute)
+	changed := clock
+	assert.Equal(t, validators{ETag: `"b"`, LastMod: changed}, s.remember("feed", "s3", `"b"`),
+		"new content is dated when first seen")
+	clock = clock.Add(time.Minute)
+	assert.Equal(t, validators{ETag: `"b"`, LastMod: changed}, s.remember("feed", "s4", `"b"`))
+	assert.Equal(t, validators{ETag: `"x"`, LastMod: start}, s.remember("sitemap", "s4", `"x"`),
+		"documents are remembered apart")
 }
