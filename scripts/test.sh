@@ -70,6 +70,8 @@ trap report EXIT
 
 if [[ $what == all || $what == go ]]; then
 	step "go vet" go vet ./...
+	# Debian's nginx for the reverse-proxy test (reliability TestNginxProxy)
+	step "nginx: install" bash scripts/install-nginx.sh
 	step "go test" go test ./...
 fi
 [[ $what == go ]] && exit 0

@@ -29,8 +29,11 @@
 // per-entry cap, queries that name a macro (@now, @random, …: their answer
 // changes without a write), and everything while a collection rule depends on
 // request headers or the clock. Cached responses carry an ETag (a hash of the
-// body) and "Cache-Control: public, max-age=0, must-revalidate", and a
-// matching If-None-Match gets a 304.
+// body) and "Cache-Control: public, max-age=0, s-maxage=1, must-revalidate"
+// (Options.SharedMaxAge: what a CDN may serve without asking again), and a
+// matching If-None-Match gets a 304. The answers it will not cache on those
+// routes (signed in, a cookie, a macro) carry "Cache-Control: private,
+// no-cache".
 //
 // Bodies over 1 KiB are also kept gzip-compressed, compressed once when the
 // entry is stored, and a client whose Accept-Encoding takes gzip gets those
@@ -92,13 +95,15 @@ import (
 // PublicCollections are the collections whose guest reads are cached.
 var PublicCollections = []string{"posts", "courses", "topics", "comments", "lessons", "reviews"}
 
+// bypassCacheControl marks the answers of the cached routes the cache would
+// not take (signed-in, with a cookie, with a macro): never for a shared cache.
+const bypassCacheControl = "private, no-cache"
+
 // Header names the cache sets on the responses it handles.
 const (
 	// HeaderStatus is "HIT" for a response served from memory and "MISS" for
 	// one the handler produced; requests the cache does not handle have none.
 	HeaderStatus = "X-Cache"
-
-	cacheControl = "public, max-age=0, must-revalidate"
 )
 
 // EnvDisable names the environment variable that turns the cache off when it
@@ -109,13 +114,27 @@ const EnvDisable = "LECTERN_CACHE"
 // in MiB (default 64).
 const EnvSizeMB = "LECTERN_CACHE_MB"
 
+// EnvSharedMaxAge names the environment variable that sets the s-maxage, in
+// whole seconds, of the guest responses the cache handles (default 1; 0
+// leaves it out, so shared caches revalidate every request).
+const EnvSharedMaxAge = "LECTERN_CACHE_SMAXAGE"
+
 // Options size the cache.
 type Options struct {
 	MaxBytes      int64         // total size of the stored bodies and keys (LRU beyond)
 	MaxEntryBytes int64         // larger responses pass through uncached
 	MaxKeyBytes   int           // longer path+query pass through uncached
 	TTL           time.Duration // an entry older than this is a miss (0: no expiry)
-	Collections   []string      // collection names whose guest reads are cached
+	// SharedMaxAge is how long a shared cache (a CDN, nginx's proxy_cache)
+	// may answer a guest read without asking again: the Cache-Control of
+	// the responses the cache handles is "public, max-age=0,
+	// s-maxage=<it>, must-revalidate". Browsers revalidate every time (a
+	// 304 from memory); a shared cache serves its copy for SharedMaxAge
+	// and then revalidates, so a guest behind it reads a page at most
+	// SharedMaxAge older than the last acknowledged write (plus the
+	// shared cache's clock granularity: nginx counts whole seconds).
+	SharedMaxAge time.Duration
+	Collections  []string // collection names whose guest reads are cached
 }
 
 // DefaultOptions are the sizes Register uses.
@@ -125,6 +144,7 @@ func DefaultOptions() Options {
 		MaxEntryBytes: 1 << 20,
 		MaxKeyBytes:   4096,
 		TTL:           10 * time.Minute,
+		SharedMaxAge:  time.Second,
 		Collections:   PublicCollections,
 	}
 }
@@ -141,6 +161,9 @@ func Register(app core.App) *Cache {
 	if mb, err := strconv.Atoi(os.Getenv(EnvSizeMB)); err == nil && mb > 0 {
 		opts.MaxBytes = int64(mb) << 20
 	}
+	if s, err := strconv.Atoi(os.Getenv(EnvSharedMaxAge)); err == nil && s >= 0 {
+		opts.SharedMaxAge = time.Duration(s) * time.Second
+	}
 	c := New(opts)
 	c.Bind(app)
 	return c
@@ -150,6 +173,7 @@ func Register(app core.App) *Cache {
 type Cache struct {
 	opts    Options
 	collect map[string]bool
+	cc      []string // the Cache-Control of cached responses
 
 	gen atomic.Uint64
 	// unsafe holds why caching is off (a rule reads headers or the clock), "" when on.
@@ -252,6 +276,11 @@ func New(opts Options) *Cache {
 	for _, name := range opts.Collections {
 		c.collect[name] = true
 	}
+	cc := "public, max-age=0, must-revalidate"
+	if s := int(opts.SharedMaxAge / time.Second); s > 0 {
+		cc = "public, max-age=0, s-maxage=" + strconv.Itoa(s) + ", must-revalidate"
+	}
+	c.cc = []string{cc}
 	none := ""
 	c.unsafe.Store(&none)
 	c.prefaces.Store(&map[vantage]*preface{})
@@ -624,6 +653,8 @@ func (c *Cache) serve(e *core.RequestEvent) error {
 	if uri == "" {
 		if e.Request.Method == http.MethodGet && c.publicRoute(e.Request.URL.Path) != "" {
 			c.bypasses.Add(1)
+			// signed in, a cookie, a macro: no shared cache may keep it
+			e.Response.Header().Set("Cache-Control", bypassCacheControl)
 		}
 		return e.Next()
 	}
@@ -670,7 +701,7 @@ func (c *Cache) serve(e *core.RequestEvent) error {
 		added = append(added, field{name, slices.Clip(slices.Clone(values))})
 	}
 	sum := sha256.Sum256(rec.buf)
-	ent := newEntry(key{gen, uri}, rec.buf, `"`+hex.EncodeToString(sum[:16])+`"`, added, storable)
+	ent := newEntry(key{gen, uri}, rec.buf, `"`+hex.EncodeToString(sum[:16])+`"`, added, storable, c.cc)
 	if storable {
 		c.put(ent)
 	}
@@ -717,23 +748,23 @@ func compress(body []byte) []byte {
 
 // newEntry builds the entry of a response; withGzip (a storable response),
 // a body over gzipMin also gets its gzip variant.
-func newEntry(k key, body []byte, etag string, chain []field, withGzip bool) *entry {
+func newEntry(k key, body []byte, etag string, chain []field, withGzip bool, cc []string) *entry {
 	ent := &entry{key: k, stored: time.Now()}
-	ent.id = newVariant(body, etag, chain, nil)
+	ent.id = newVariant(body, etag, chain, nil, cc)
 	if withGzip && len(body) > gzipMin {
 		if gz := compress(body); gz != nil {
-			v := newVariant(gz, strings.TrimSuffix(etag, `"`)+`-gz"`, chain, gzipValue)
+			v := newVariant(gz, strings.TrimSuffix(etag, `"`)+`-gz"`, chain, gzipValue, cc)
 			ent.gz = &v
 		}
 	}
 	return ent
 }
 
-func newVariant(body []byte, etag string, chain []field, encoding []string) variant {
+func newVariant(body []byte, etag string, chain []field, encoding, cc []string) variant {
 	v := variant{body: body, etag: etag}
 	common := []field{
 		{"Etag", []string{etag}},
-		{"Cache-Control", cacheControlValue},
+		{"Cache-Control", cc},
 	}
 	for _, f := range chain {
 		switch f.name {
@@ -756,10 +787,9 @@ func newVariant(body []byte, etag string, chain []field, encoding []string) vari
 }
 
 var (
-	hitValue          = []string{"HIT"}
-	missValue         = []string{"MISS"}
-	cacheControlValue = []string{cacheControl}
-	gzipValue         = []string{"gzip"}
+	hitValue  = []string{"HIT"}
+	missValue = []string{"MISS"}
+	gzipValue = []string{"gzip"}
 	// varyValues are the request headers a cached response depends on
 	// beyond its key: a request with Authorization is never answered from
 	// the cache, and Accept-Encoding picks the variant

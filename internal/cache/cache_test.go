@@ -631,3 +631,24 @@ func mustCollection(t testing.TB, app core.App, name string) *core.Collection {
 	require.NoError(t, err)
 	return c
 }
+
+// A shared cache (CDN, nginx) may keep a guest read for SharedMaxAge and must
+// then revalidate; nothing signed in is ever offered to it.
+func TestCacheControlForSharedCaches(t *testing.T) {
+	s := newServer(t, cache.DefaultOptions())
+	guest := s.get(postsList, testkit.Guest)
+	assert.Equal(t, "public, max-age=0, s-maxage=1, must-revalidate", guest.header.Get("Cache-Control"))
+	hit := s.get(postsList, testkit.Guest)
+	assert.Equal(t, "HIT", hit.header.Get(cache.HeaderStatus))
+	assert.Equal(t, guest.header.Get("Cache-Control"), hit.header.Get("Cache-Control"))
+
+	student := s.get(postsList, testkit.Student)
+	assert.Equal(t, http.StatusOK, student.status)
+	assert.Equal(t, "private, no-cache", student.header.Get("Cache-Control"))
+	assert.Empty(t, student.header.Get(cache.HeaderStatus))
+
+	opts := cache.DefaultOptions()
+	opts.SharedMaxAge = 0
+	s0 := newServer(t, opts)
+	assert.Equal(t, "public, max-age=0, must-revalidate", s0.get(postsList, testkit.Guest).header.Get("Cache-Control"))
+}

@@ -10,8 +10,8 @@ import (
 func TestGzipCopyCountsInTheBudget(t *testing.T) {
 	body := bytes.Repeat([]byte(`{"id":"r3c0rd1d","title":"A post about caching"},`), 50)
 	chain := []field{{"Content-Type", []string{"application/json"}}}
-	with := newEntry(key{1, "/x"}, body, `"e"`, chain, true)
-	without := newEntry(key{1, "/x"}, body, `"e"`, chain, false)
+	with := newEntry(key{1, "/x"}, body, `"e"`, chain, true, []string{"public"})
+	without := newEntry(key{1, "/x"}, body, `"e"`, chain, false, []string{"public"})
 	if with.gz == nil || without.gz != nil {
 		t.Fatalf("gzip variant: with %v, without %v", with.gz != nil, without.gz != nil)
 	}
