@@ -22,6 +22,7 @@ import (
 	"lectern/internal/dbconn"
 	"lectern/internal/feeds"
 	"lectern/internal/graceful"
+	"lectern/internal/graphql"
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
@@ -51,6 +52,7 @@ func main() {
 	realtime.Register(app)
 	registerMetrics(app, responseCache)
 	graceful.Register(app)
+	graphql.Register(app)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),
