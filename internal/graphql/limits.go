@@ -22,7 +22,7 @@ const (
 	// single relation 1 per parent, a multiple relation its maxSelect (at most
 	// 100) per parent, a root singular field 1; each root field adds
 	// rootFieldCost for the queries it runs on its own.
-	MaxCost = 5000
+	MaxCost = 10000
 	// rootFieldCost is what a root field adds on top of its records: root
 	// fields are not batched with each other.
 	rootFieldCost = 10

@@ -144,7 +144,10 @@ func preflight(rq *request, c *core.Collection, info *core.RequestInfo, filter, 
 			return badQuery(err)
 		}
 	}
-	sorts := search.ParseSortFromString(sort)
+	var sorts []search.SortField
+	if sort != "" {
+		sorts = search.ParseSortFromString(sort)
+	}
 	if len(sorts) > search.DefaultSortExprLimit {
 		return badQuery(search.ErrSortExprLimit)
 	}
@@ -450,7 +453,10 @@ func (rq *request) loadBack(br backRel, q url.Values, b *batch) error {
 			}
 			query.AndWhere(expr)
 		}
-		sorts := search.ParseSortFromString(sortStr)
+		var sorts []search.SortField
+		if sortStr != "" {
+			sorts = search.ParseSortFromString(sortStr)
+		}
 		if len(sorts) > search.DefaultSortExprLimit {
 			return nil, nil, search.ErrSortExprLimit
 		}
@@ -511,7 +517,7 @@ func (rq *request) loadBack(br backRel, q url.Values, b *batch) error {
 		var recs []*core.Record
 		err := rq.app.RecordQuery(c).
 			Select(cols...).
-			From("(" + strings.Join(itemArms, " UNION ALL ") + ") " + db.QuoteSimpleTableName(c.Name)).
+			From("("+strings.Join(itemArms, " UNION ALL ")+") "+db.QuoteSimpleTableName(c.Name)).
 			OrderBy("[[__gql_arm]]", "[[__gql_row]]").
 			Bind(params).
 			All(&recs)

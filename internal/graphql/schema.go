@@ -350,4 +350,3 @@ func (b *built) recordField(c *core.Collection, f core.Field, jsonScalar *graphq
 		return scalar(graphql.String)
 	}
 }
-
