@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -76,6 +77,14 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	if e.Request.Method == http.MethodGet && hasMutation(doc, p.OperationName) {
 		return e.Error(http.StatusMethodNotAllowed, "Mutations are sent with POST.", nil)
 	}
+	if err := countFields(doc); err != nil {
+		return writeResult(e, response{Errors: gqlerrors.FormatErrors(err)})
+	}
+	// fragment cycles first: graphql-go's overlapping-fields rule recurses
+	// through a cycle until the stack overflows, which no recover catches
+	if v := graphql.ValidateDocument(&b.schema, doc, fragmentRules); !v.IsValid {
+		return writeResult(e, response{Errors: v.Errors})
+	}
 	if v := graphql.ValidateDocument(&b.schema, doc, nil); !v.IsValid {
 		return writeResult(e, response{Errors: v.Errors})
 	}
@@ -99,6 +108,8 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	}
 	return writeResult(e, out)
 }
+
+var fragmentRules = []graphql.ValidationRuleFn{graphql.KnownFragmentNamesRule, graphql.NoFragmentCyclesRule}
 
 // readParams reads a GraphQL request from a GET's query string or a POST's
 // JSON body; anything else is REST's 400.
@@ -177,15 +188,21 @@ func hasMutation(doc *ast.Document, opName string) bool {
 // withStatus carries an API error's status and field data into the GraphQL
 // error's extensions, so a client reads a refused filter as it would from REST.
 func withStatus(fe gqlerrors.FormattedError) gqlerrors.FormattedError {
-	orig := fe.OriginalError()
-	if ge, ok := orig.(*gqlerrors.Error); ok && ge.OriginalError != nil {
-		orig = ge.OriginalError
-	}
+	// a resolver's error arrives wrapped once or twice (thunks wrap again)
+	var orig error = fe
 	var apiErr *router.ApiError
-	if ae, ok := orig.(*router.ApiError); ok {
-		apiErr = ae
+	for range 5 {
+		switch x := orig.(type) {
+		case gqlerrors.FormattedError:
+			orig = x.OriginalError()
+			continue
+		case *gqlerrors.Error:
+			orig = x.OriginalError
+			continue
+		}
+		break
 	}
-	if apiErr == nil {
+	if !errors.As(orig, &apiErr) {
 		return fe
 	}
 	fe.Message = apiErr.Message

@@ -52,13 +52,46 @@ func precheck(q string) error {
 			for i < len(q) && q[i] != '\n' {
 				i++
 			}
-		case ch == '{':
+		case ch == '{' || ch == '[':
 			if depth++; depth > maxBraces {
-				return fmt.Errorf("The query nests braces deeper than %d.", maxBraces)
+				return fmt.Errorf("The query nests braces or brackets deeper than %d.", maxBraces)
 			}
-		case ch == '}':
+		case ch == '}' || ch == ']':
 			depth--
 		}
+	}
+	return nil
+}
+
+// countFields refuses a document with more fields than maxFields before it
+// is validated: the overlapping-fields rule compares fields pairwise.
+func countFields(doc *ast.Document) error {
+	n := 0
+	var walk func(set *ast.SelectionSet)
+	walk = func(set *ast.SelectionSet) {
+		if set == nil {
+			return
+		}
+		for _, sel := range set.Selections {
+			n++
+			switch s := sel.(type) {
+			case *ast.Field:
+				walk(s.SelectionSet)
+			case *ast.InlineFragment:
+				walk(s.SelectionSet)
+			}
+		}
+	}
+	for _, d := range doc.Definitions {
+		switch d := d.(type) {
+		case *ast.OperationDefinition:
+			walk(d.SelectionSet)
+		case *ast.FragmentDefinition:
+			walk(d.SelectionSet)
+		}
+	}
+	if n > maxFields {
+		return fmt.Errorf("The query selects more than %d fields.", maxFields)
 	}
 	return nil
 }
@@ -96,6 +129,7 @@ func limitsError(b *built, doc *ast.Document, opName string, vars map[string]any
 	}
 	m.walk(op.SelectionSet, "Query", 0, 1, map[string]bool{})
 	if m.fields > maxFields {
+		// fragments spread many times multiply the fields the executor visits
 		return fmt.Errorf("The query selects more than %d fields.", maxFields)
 	}
 	if m.depth > MaxDepth {
