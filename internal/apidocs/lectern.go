@@ -15,6 +15,7 @@ const (
 	PathOpenAPI = "/api/openapi.json"
 	PathDocs    = "/api/docs"
 	PathTypes   = "/api/types.d.ts"
+	PathGraphQL = "/api/graphql" // served by internal/graphql
 )
 
 type lecternRoute struct {
@@ -24,6 +25,8 @@ type lecternRoute struct {
 
 var lecternRoutes = []lecternRoute{
 	{http.MethodGet, "/api/search", (*openAPIBuilder).search},
+	{http.MethodPost, PathGraphQL, graphqlOp(http.MethodPost)},
+	{http.MethodGet, PathGraphQL, graphqlOp(http.MethodGet)},
 	{http.MethodGet, "/feed.xml", feed("/feed.xml", "feeds_rss", "RSS 2.0 feed of the latest published posts", "application/rss+xml")},
 	{http.MethodGet, "/atom.xml", feed("/atom.xml", "feeds_atom", "Atom 1.0 feed of the latest published posts", "application/atom+xml")},
 	{http.MethodGet, "/feed.json", feed("/feed.json", "feeds_json", "JSON Feed 1.1 of the latest published posts", "application/feed+json")},
@@ -42,6 +45,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 		switch r.path {
 		case "/api/search":
 			tag = "search"
+		case PathGraphQL:
+			tag = "graphql"
 		case PathOpenAPI, PathDocs, PathTypes:
 			tag = "reference"
 		}
@@ -53,6 +58,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 			switch tag {
 			case "search":
 				b.addTag(tag, "Lectern's full-text search over posts, courses and lessons.")
+			case "graphql":
+				b.addTag(tag, "GraphQL over the same records, rules and filters as REST (see the README's GraphQL section).")
 			case "feeds":
 				b.addTag(tag, "Lectern's syndication feeds and sitemap (outside /api, for feed readers and crawlers).")
 			case "reference":
@@ -129,6 +136,68 @@ func (b *openAPIBuilder) search() {
 	p.answer(400, errorResponse("An invalid parameter, named in data: a blank or unusable q, an unknown type, a course filter with another type, a page or perPage out of range."))
 	p.answer(429, tooManyRequests())
 	b.add(p)
+}
+
+// graphqlOp documents /api/graphql; the GraphQL schema itself is read by
+// introspection (it follows the collections like this document).
+func graphqlOp(method string) func(b *openAPIBuilder) {
+	return func(b *openAPIBuilder) {
+		if b.schemas.get("GraphQLResponse") == nil {
+			b.schemas.set("GraphQLResponse", o(
+				"type", "object",
+				"description", "A GraphQL response: data, and errors when a field failed (a refused filter is an error whose extensions carry REST's status and data). A query refused before execution (syntax, validation, limits) has errors only.",
+				"properties", o(
+					"data", o("type", []any{"object", "null"}),
+					"errors", o("type", "array", "items", o(
+						"type", "object",
+						"required", []any{"message"},
+						"properties", o(
+							"message", o("type", "string"),
+							"locations", o("type", "array", "items", o("type", "object")),
+							"path", o("type", "array", "items", o("type", []any{"string", "integer"})),
+							"extensions", o("type", "object", "properties", o(
+								"status", o("type", "integer", "description", "REST's status for the same request (400 bad filter, 403 superuser-only)."),
+								"data", o("type", "object"),
+							)),
+						),
+					)),
+				),
+			))
+		}
+		summary, id := "GraphQL query (JSON body)", "graphql_post"
+		if method == http.MethodGet {
+			summary, id = "GraphQL query (query string)", "graphql_get"
+		}
+		p := newOp(method, PathGraphQL, id, "graphql", summary).
+			describe("**Who may call it:** anyone; the Authorization header is the same as REST's, and every list, record and relation follows the collection rules exactly as REST's list, view and expand do.",
+				"Per collection: a list field named as the collection (`posts(filter, sort, page, perPage)` → `{page, perPage, totalItems, totalPages, items}`) and a singular field (`post(id)`, null where REST answers 404). Back-relations: `Post.comments`, `Course.lessons`, `Course.reviews` (and every other single relation's) with the list arguments. Introspection is on.",
+				"Limits, checked before any database work: depth 8 (introspection fields excepted), cost 10,000 (a list costs its perPage times the records it is nested under; see the README), 1,000 fields, 32 KiB of query text. perPage is clamped to 200 as in REST.")
+		if method == http.MethodGet {
+			p.o.set("parameters", []any{
+				o("name", "query", "in", "query", "required", true, "description", "The GraphQL query (queries only: a mutation over GET is a 405).", "schema", o("type", "string")),
+				o("name", "variables", "in", "query", "description", "The variables as a JSON object.", "schema", o("type", "string")),
+				o("name", "operationName", "in", "query", "schema", o("type", "string")),
+			})
+		} else {
+			p.o.set("requestBody", jsonBody(true, o(
+				"type", "object",
+				"required", []any{"query"},
+				"properties", o(
+					"query", o("type", "string", "examples", []any{`{ posts(sort: "-publishedAt", perPage: 20) { totalItems items { id title author { name } topics { name } } } }`}),
+					"variables", o("type", []any{"object", "null"}),
+					"operationName", o("type", []any{"string", "null"}),
+					"extensions", o("type", []any{"object", "null"}),
+				),
+			)))
+		}
+		p.answer(200, jsonAnswer("The GraphQL response (also when fields failed or the query was refused).", o("$ref", "#/components/schemas/GraphQLResponse")))
+		p.answer(400, errorResponse("Not a GraphQL request: a body that is not a JSON object with a string query, variables that are not an object, no query."))
+		if method == http.MethodGet {
+			p.answer(405, errorResponse("A mutation sent with GET."))
+		}
+		p.answer(429, tooManyRequests())
+		b.add(p)
+	}
 }
 
 func feed(path, id, summary, contentType string) func(b *openAPIBuilder) {

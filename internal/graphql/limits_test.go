@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"lectern/internal/apidocs"
 	"lectern/internal/graphql"
 	"lectern/internal/testkit"
 )
@@ -217,4 +218,35 @@ func TestBadRequests(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDocumented: the OpenAPI document describes both methods of the endpoint
+// and the docs page links it.
+func TestDocumented(t *testing.T) {
+	app := fixture.NewApp(t)
+	t.Cleanup(app.Cleanup)
+	apidocs.Register(app)
+	graphql.Register(app)
+	h, err := testkit.Handler(app)
+	require.NoError(t, err)
+	s := &server{t: t, app: app, h: h}
+
+	code, body := s.do(http.MethodGet, "/api/openapi.json", testkit.Guest, nil, "")
+	require.Equal(t, http.StatusOK, code)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string         `json:"operationId"`
+			Responses   map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(body, &doc))
+	ops := doc.Paths["/api/graphql"]
+	require.Contains(t, ops, "post")
+	require.Contains(t, ops, "get")
+	assert.Contains(t, ops["post"].Responses, "200")
+	assert.Contains(t, ops["post"].Responses, "400")
+
+	code, page := s.do(http.MethodGet, "/api/docs", testkit.Guest, nil, "")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, string(page), `href="/api/docs#/graphql"`)
 }
