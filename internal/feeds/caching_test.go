@@ -2,6 +2,8 @@ package feeds_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -356,54 +358,110 @@ func TestValidatorsIgnoreWhatTheyDoNotShow(t *testing.T) {
 	var offset time.Duration
 	clock := func() time.Time { return time.Now().Add(offset) }
 
+	// the same with the sitemap split (5 URLs, 2 a page): the index and its pages
+	splitDocs := []string{"/sitemap.xml", "/sitemap-1.xml", "/sitemap-2.xml", "/sitemap-3.xml"}
+
 	var scenarios []tests.ApiScenario
-	for _, c := range changes {
-		docs := c.docs
-		if docs == nil {
-			docs = allDocs
+	for _, split := range []bool{false, true} {
+		for _, c := range changes {
+			docs := c.docs
+			if docs == nil {
+				docs = allDocs
+			}
+			name := "documents after " + c.name + " keep their validators"
+			if split {
+				if !slices.Contains(docs, "/sitemap.xml") {
+					continue
+				}
+				docs, name = splitDocs, "split sitemap after "+c.name+" keeps its validators"
+			}
+			scenarios = append(scenarios, unchangedScenario(name, docs, c.change, split, clock, &offset))
 		}
-		scenarios = append(scenarios, tests.ApiScenario{
-			Name:               "documents after " + c.name + " keep their validators",
-			Method:             http.MethodGet,
-			URL:                "/feed.xml",
-			ExpectedStatus:     200,
-			NotExpectedContent: []string{"Draft thoughts"},
-			TestAppFactory: func(t testing.TB) *tests.TestApp {
-				t.Cleanup(feeds.SetNow(clock))
-				offset = 0
-				app := newApp(t)
-				offset = 2 * time.Second
-				return app
-			},
-			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
-				type seen struct{ etag, lm, body string }
-				before := map[string]seen{}
-				for _, d := range docs {
-					rec := get(t, app, d, nil)
-					require.Equal(t, http.StatusOK, rec.Code, d)
-					before[d] = seen{rec.Header().Get("ETag"), rec.Header().Get("Last-Modified"), rec.Body.String()}
-					require.NotEmpty(t, before[d].etag, d)
-					require.NotEmpty(t, before[d].lm, "%s: a settled Last-Modified", d)
-				}
-
-				c.change(t, app)
-				offset += 3 * time.Second // a new Last-Modified would be settled by now
-
-				for _, d := range docs {
-					b := before[d]
-					rec := get(t, app, d, map[string]string{"If-None-Match": b.etag})
-					assert.Equal(t, http.StatusNotModified, rec.Code, "%s after %s: If-None-Match", d, c.name)
-					rec = get(t, app, d, map[string]string{"If-Modified-Since": b.lm})
-					assert.Equal(t, http.StatusNotModified, rec.Code, "%s after %s: If-Modified-Since", d, c.name)
-					rec = get(t, app, d, nil)
-					assert.Equal(t, b.etag, rec.Header().Get("ETag"), "%s after %s: ETag", d, c.name)
-					assert.Equal(t, b.lm, rec.Header().Get("Last-Modified"), "%s after %s: Last-Modified", d, c.name)
-					assert.Equal(t, b.body, rec.Body.String(), "%s after %s: the body the ETag stands for", d, c.name)
-				}
-			},
-		})
 	}
 	for _, s := range scenarios {
 		s.Test(t)
+	}
+}
+
+// unchangedScenario checks that docs keep their ETag, Last-Modified and body
+// across change, and still answer 304 to the validators sent before it.
+func unchangedScenario(name string, docs []string, change func(testing.TB, core.App), split bool,
+	clock func() time.Time, offset *time.Duration) tests.ApiScenario {
+	c := struct {
+		name   string
+		change func(testing.TB, core.App)
+	}{name, change}
+	return tests.ApiScenario{
+		Name:               name,
+		Method:             http.MethodGet,
+		URL:                "/feed.xml",
+		ExpectedStatus:     200,
+		NotExpectedContent: []string{"Draft thoughts"},
+		TestAppFactory: func(t testing.TB) *tests.TestApp {
+			t.Cleanup(feeds.SetNow(clock))
+			if split {
+				old := feeds.SitemapMaxURLs
+				feeds.SitemapMaxURLs = 2
+				t.Cleanup(func() { feeds.SitemapMaxURLs = old })
+			}
+			*offset = 0
+			app := newApp(t)
+			*offset = 2 * time.Second
+			return app
+		},
+		AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
+			type seen struct{ etag, lm, body string }
+			before := map[string]seen{}
+			for _, d := range docs {
+				rec := get(t, app, d, nil)
+				require.Equal(t, http.StatusOK, rec.Code, d)
+				before[d] = seen{rec.Header().Get("ETag"), rec.Header().Get("Last-Modified"), rec.Body.String()}
+				require.NotEmpty(t, before[d].etag, d)
+				require.NotEmpty(t, before[d].lm, "%s: a settled Last-Modified", d)
+			}
+
+			c.change(t, app)
+			*offset += 3 * time.Second // a new Last-Modified would be settled by now
+
+			for _, d := range docs {
+				b := before[d]
+				rec := get(t, app, d, map[string]string{"If-None-Match": b.etag})
+				assert.Equal(t, http.StatusNotModified, rec.Code, "%s after %s: If-None-Match", d, c.name)
+				rec = get(t, app, d, map[string]string{"If-Modified-Since": b.lm})
+				assert.Equal(t, http.StatusNotModified, rec.Code, "%s after %s: If-Modified-Since", d, c.name)
+				rec = get(t, app, d, nil)
+				assert.Equal(t, b.etag, rec.Header().Get("ETag"), "%s after %s: ETag", d, c.name)
+				assert.Equal(t, b.lm, rec.Header().Get("Last-Modified"), "%s after %s: Last-Modified", d, c.name)
+				assert.Equal(t, b.body, rec.Body.String(), "%s after %s: the body the ETag stands for", d, c.name)
+			}
+		},
+	}
+}
+
+// TestETagSurvivesARestart: the ETag is the content's, not the process's, so
+// a feed reader's copy stays current across a restart (a new process over
+// the same data).
+func TestETagSurvivesARestart(t *testing.T) {
+	tags := map[string]string{}
+	for run := range 2 {
+		app := newApp(t)
+		h, err := testkit.Handler(app)
+		require.NoError(t, err)
+		for _, d := range allDocs {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, d, nil))
+			require.Equal(t, http.StatusOK, rec.Code, d)
+			if run == 0 {
+				tags[d] = rec.Header().Get("ETag")
+				continue
+			}
+			assert.Equal(t, tags[d], rec.Header().Get("ETag"), d)
+			rec = httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, d, nil)
+			req.Header.Set("If-None-Match", tags[d])
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusNotModified, rec.Code, d)
+		}
+		app.Cleanup()
 	}
 }
