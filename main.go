@@ -23,6 +23,7 @@ import (
 	"lectern/internal/feeds"
 	"lectern/internal/graceful"
 	"lectern/internal/graphql"
+	"lectern/internal/mail"
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
@@ -53,12 +54,14 @@ func main() {
 	registerMetrics(app, responseCache)
 	graceful.Register(app)
 	graphql.Register(app)
+	mail.Register(app)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),
 		search.NewReindexCommand(app),
 		apidocs.NewTypesCommand(app),
 		hooks.NewCheckCountersCommand(app),
+		mail.NewCommand(app),
 	)
 
 	public, err := fs.Sub(publicFiles, "pb_public")

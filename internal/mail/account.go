@@ -1,0 +1,111 @@
+package mail
+
+import (
+	htmltemplate "html/template"
+	"net/mail"
+	texttemplate "text/template"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/mailer"
+)
+
+// Account mail. PocketBase sends the verification, password-reset and
+// email-change mails itself, from the users collection's templates, which a
+// migration points at the site's pages (/verify, /reset-password,
+// /confirm-email-change). This file adds the one account mail PocketBase has
+// no flow for: a reply to your comment, unless your profile turned it off
+// (users.replyEmailsOff).
+func registerAccount(app core.App) {
+	app.OnRecordAfterCreateSuccess("comments").BindFunc(func(e *core.RecordEvent) error {
+		if err := e.Next(); err != nil {
+			return err
+		}
+		reply := e.Record
+		if reply.GetString("parent") == "" || reply.GetString("status") != "visible" {
+			return nil
+		}
+		app := e.App
+		later(app, "reply notification", func() error { return notifyReply(app, reply) })
+		return nil
+	})
+
+	// the preference is the owner's business: others see the profile without it
+	app.OnRecordEnrich("users").BindFunc(func(e *core.RecordEnrichEvent) error {
+		auth := (*core.Record)(nil)
+		if e.RequestInfo != nil {
+			auth = e.RequestInfo.Auth
+		}
+		if auth == nil || !(auth.IsSuperuser() || auth.Id == e.Record.Id || auth.GetString("role") == "admin") {
+			e.Record.Hide("replyEmailsOff")
+		}
+		return e.Next()
+	})
+}
+
+var replyHTML = htmltemplate.Must(htmltemplate.New("reply").Parse(`
+<p>Hello {{.Name}},</p>
+<p><strong>{{.Replier}}</strong> replied to your comment on <a href="{{.PostLink}}">{{.Post}}</a>:</p>
+<blockquote style="white-space:pre-wrap;border-left:3px solid #e7e5e4;margin:0;padding:0 12px">{{.Body}}</blockquote>
+<p><a href="{{.Link}}">Read the conversation</a></p>`))
+
+var replyText = texttemplate.Must(texttemplate.New("reply").Parse(`
+Hello {{.Name}},
+
+{{.Replier}} replied to your comment on "{{.Post}}":
+
+{{.Body}}
+
+Read the conversation: {{.Link}}
+
+-- 
+Don't want these mails? Turn them off in your account: {{.Account}}
+`))
+
+// AccountPage is the site page where a user turns reply mails off.
+const AccountPage = "/account"
+
+// notifyReply mails the parent comment's author about a reply: not to
+// themselves, not to an unverified address, not when they turned it off.
+func notifyReply(app core.App, reply *core.Record) error {
+	parent, err := app.FindRecordById("comments", reply.GetString("parent"))
+	if err != nil {
+		return nil // deleted meanwhile
+	}
+	to, err := app.FindRecordById("users", parent.GetString("author"))
+	if err != nil || to.Id == reply.GetString("author") || !to.Verified() || to.GetBool("replyEmailsOff") {
+		return nil
+	}
+	replier, err := app.FindRecordById("users", reply.GetString("author"))
+	if err != nil {
+		return nil
+	}
+	post, err := app.FindRecordById("posts", reply.GetString("post"))
+	if err != nil {
+		return nil
+	}
+	site := siteURL(app)
+	appName := app.Settings().Meta.AppName
+	postLink := site + "/posts/" + post.GetString("slug")
+	data := map[string]string{
+		"Name": to.GetString("name"), "Replier": replier.GetString("name"), "Post": post.GetString("title"),
+		"Body": reply.GetString("body"), "PostLink": postLink, "Link": postLink + "#comment-" + reply.Id,
+		"Account": site + AccountPage,
+	}
+	subject := replier.GetString("name") + " replied to your comment on " + post.GetString("title")
+	html, err := renderHTML(replyHTML, data, layout{Subject: subject, Site: site, AppName: appName,
+		Footer: footerHTML("Don't want these mails? Turn them off in your account: "+site+AccountPage, "")})
+	if err != nil {
+		return err
+	}
+	text, err := renderText(replyText, data)
+	if err != nil {
+		return err
+	}
+	return app.NewMailClient().Send(&mailer.Message{
+		From:    sender(app),
+		To:      []mail.Address{{Name: to.GetString("name"), Address: to.Email()}},
+		Subject: subject,
+		HTML:    html,
+		Text:    text,
+	})
+}
