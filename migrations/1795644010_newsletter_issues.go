@@ -6,7 +6,8 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// Newsletter issues, their per-subscriber delivery ledger and the one
+// Newsletter issues (each one a job of the shared worker, internal/jobs),
+// their per-subscriber delivery ledger and the one
 // settings record admins edit in the dashboard (schedule and sending rate).
 //
 // The ledger is the queue: one row per (issue, subscriber), unique, moving
@@ -32,13 +33,17 @@ func init() {
 			&core.DateField{Name: "since", Required: true, Help: "Posts published after this instant..."},
 			&core.DateField{Name: "until", Required: true, Help: "...and up to this one are in the issue."},
 			&core.RelationField{Name: "posts", CollectionId: posts.Id, MaxSelect: 500},
-			&core.SelectField{Name: "status", Required: true, MaxSelect: 1, Values: []string{"sending", "sent"}},
+			// the issue is the background job that sends its ledger (internal/jobs)
+			&core.SelectField{Name: "status", Required: true, MaxSelect: 1, Values: []string{"pending", "failed", "dead", "sent"}, Help: "pending/failed: being sent (failed = some copies wait for a retry); sent: every copy is done."},
+			&core.NumberField{Name: "attempts", OnlyInt: true},
+			&core.DateField{Name: "nextAttemptAt"},
 			&core.NumberField{Name: "recipients", OnlyInt: true, Help: "Ledger rows written when the issue was built."},
 			&core.DateField{Name: "sentAt"},
 			&core.AutodateField{Name: "created", OnCreate: true},
 			&core.AutodateField{Name: "updated", OnCreate: true, OnUpdate: true},
 		)
 		issues.AddIndex("idx_newsletterIssues_number", true, "number", "")
+		issues.AddIndex("idx_newsletterIssues_due", false, "status, nextAttemptAt", "")
 		if err := app.Save(issues); err != nil {
 			return err
 		}

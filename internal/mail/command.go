@@ -73,7 +73,7 @@ each subscriber's copy is claimed by one process only.`,
 			defer stop()
 			animate := isatty.IsTerminal(os.Stderr.Fd())
 
-			open, err := app.FindRecordsByFilter("newsletterIssues", "status = 'sending'", "number", 0, 0)
+			open, err := app.FindRecordsByFilter("newsletterIssues", "status = 'pending' || status = 'failed'", "number", 0, 0)
 			if err != nil {
 				return err
 			}
@@ -168,6 +168,11 @@ func sendWithProgress(ctx context.Context, app core.App, issue *core.Record, rat
 	}
 	if err != nil {
 		return fmt.Errorf("issue #%d stopped (run the command again to resume): %w", n, err)
+	}
+	if p.Done == p.Total {
+		if err := markIssueSent(app, issue.Id); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(out, "Issue #%d: %d of %d sent, %d skipped or failed, %d left for a retry, in %s\n",
 		n, p.Sent, p.Total, p.Done-p.Sent, p.Total-p.Done, time.Since(start).Round(100*time.Millisecond))

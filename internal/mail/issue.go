@@ -109,7 +109,8 @@ func CreateIssue(app core.App, now time.Time) (*core.Record, error) {
 			ids[i] = post.Id
 		}
 		issue.Set("posts", ids)
-		issue.Set("status", "sending")
+		issue.Set("status", "pending")
+		issue.Set("nextAttemptAt", types.NowDateTime())
 		issue.Set("recipients", len(p.Recipients))
 		if err := tx.Save(issue); err != nil {
 			return fmt.Errorf("save issue: %w", err)
@@ -127,6 +128,10 @@ func CreateIssue(app core.App, now time.Time) (*core.Record, error) {
 			if err := tx.Save(d); err != nil {
 				return fmt.Errorf("save delivery for %s: %w", s.Id, err)
 			}
+		}
+		// the worker looks at it once this transaction commits
+		if q := queueOf(tx); q != nil {
+			q.Wake(tx)
 		}
 		return nil
 	})

@@ -162,7 +162,7 @@ func TestNewsletterRequestErrors(t *testing.T) {
 		},
 		{
 			Name: "admin setting a schedule that is not a cron expression", Method: http.MethodPatch,
-			URL: "/api/collections/newsletterSettings/records/" + settingsID(t),
+			URL:  "/api/collections/newsletterSettings/records/" + settingsID(t),
 			Body: strings.NewReader(`{"schedule":"every monday"}`), Headers: fixture.Headers(testkit.Admin),
 			ExpectedStatus: 400, ExpectedContent: []string{`"schedule":{"code":"validation_invalid_cron"`},
 		},

@@ -29,6 +29,7 @@ func registerSending(app core.App) {
 		schedule(se.App)
 		return se.Next()
 	})
+	registerWorker(app)
 	app.OnRecordAfterUpdateSuccess("newsletterSettings").BindFunc(func(e *core.RecordEvent) error {
 		schedule(e.App)
 		return e.Next()
@@ -57,10 +58,5 @@ func RunScheduled(app core.App) {
 	}
 	if issue != nil {
 		app.Logger().Info("newsletter: issue created", "number", issue.GetInt("number"), "recipients", issue.GetInt("recipients"))
-		wake(app)
 	}
 }
-
-// wake tells the background worker that ledger rows are due.
-// TODO(mail): bound to the shared worker package once it lands on main.
-func wake(app core.App) {}

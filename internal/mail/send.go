@@ -141,7 +141,7 @@ func Deliver(app core.App, d *core.Record) (string, error) {
 	return finish(app, d, "sent", "")
 }
 
-// finish records a row's final status and closes the issue when it was the last.
+// finish records a row's final status.
 func finish(app core.App, d *core.Record, status, reason string) (string, error) {
 	now := dt(time.Now())
 	sentAt := ""
@@ -154,11 +154,17 @@ func finish(app core.App, d *core.Record, status, reason string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("record delivery %s %s: %w", d.Id, status, err)
 	}
-	_, err = app.DB().NewQuery(
-		"UPDATE newsletterIssues SET status = 'sent', sentAt = {:now}, updated = {:now} WHERE id = {:issue} AND status = 'sending' " +
-			"AND NOT EXISTS (SELECT 1 FROM newsletterDeliveries WHERE issue = {:issue} AND status IN ('pending','sending'))").
-		Bind(dbx.Params{"issue": d.GetString("issue"), "now": now}).Execute()
-	return status, err
+	return status, nil
+}
+
+// markIssueSent closes an issue whose every copy is done (for
+// `newsletter send` run without a server; the worker records it itself).
+func markIssueSent(app core.App, issueID string) error {
+	now := dt(time.Now())
+	_, err := app.DB().NewQuery(
+		"UPDATE newsletterIssues SET status = 'sent', sentAt = {:now}, nextAttemptAt = '', updated = {:now} WHERE id = {:issue} AND status != 'sent'").
+		Bind(dbx.Params{"issue": issueID, "now": now}).Execute()
+	return err
 }
 
 func clip(s string) string {
