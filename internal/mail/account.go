@@ -3,6 +3,7 @@ package mail
 import (
 	htmltemplate "html/template"
 	"net/mail"
+	"strings"
 	texttemplate "text/template"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -28,6 +29,19 @@ func registerAccount(app core.App) {
 		later(app, "reply notification", func() error { return notifyReply(app, reply) })
 		return nil
 	})
+
+	// PocketBase puts the Application URL into {APP_URL} as typed: with a
+	// trailing slash the site links would read "https://site//verify".
+	fixLinks := func(e *core.MailerRecordEvent) error {
+		if raw := e.App.Settings().Meta.AppURL; strings.HasSuffix(raw, "/") {
+			e.Message.HTML = strings.ReplaceAll(e.Message.HTML, raw+"/", raw)
+			e.Message.Text = strings.ReplaceAll(e.Message.Text, raw+"/", raw)
+		}
+		return e.Next()
+	}
+	app.OnMailerRecordVerificationSend().BindFunc(fixLinks)
+	app.OnMailerRecordPasswordResetSend().BindFunc(fixLinks)
+	app.OnMailerRecordEmailChangeSend().BindFunc(fixLinks)
 
 	// the preference is the owner's business: others see the profile without it
 	app.OnRecordEnrich("users").BindFunc(func(e *core.RecordEnrichEvent) error {

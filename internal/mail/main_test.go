@@ -91,7 +91,7 @@ func (c *client) json(method, target, body string, headers map[string]string) an
 	return c.do(method, target, "application/json", body, headers)
 }
 
-var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_%-]+)`)
+var linkToken = regexp.MustCompile(`token=([A-Za-z0-9_.%-]+)`)
 
 // tokenIn returns the token of the first link starting with prefix in s.
 func tokenIn(t testing.TB, s, prefix string) string {
