@@ -15,10 +15,6 @@ import (
 // that creates the issue. Everything here is server-written; admins read.
 func init() {
 	m.Register(func(app core.App) error {
-		posts, err := app.FindCollectionByNameOrId("posts")
-		if err != nil {
-			return err
-		}
 		subscribers, err := app.FindCollectionByNameOrId("subscribers")
 		if err != nil {
 			return err
@@ -32,7 +28,9 @@ func init() {
 			&core.TextField{Name: "subject", Required: true, Max: 300},
 			&core.DateField{Name: "since", Required: true, Help: "Posts published after this instant..."},
 			&core.DateField{Name: "until", Required: true, Help: "...and up to this one are in the issue."},
-			&core.RelationField{Name: "posts", CollectionId: posts.Id, MaxSelect: 500},
+			// ids as JSON, not a relation: a relation would add a back-relation
+			// (expand) to posts, the site's most public collection
+			&core.JSONField{Name: "posts", MaxSize: 64 << 10, Help: "Ids of the posts in the issue, newest first."},
 			// the issue is the background job that sends its ledger (internal/jobs)
 			&core.SelectField{Name: "status", Required: true, MaxSelect: 1, Values: []string{"pending", "failed", "dead", "sent"}, Help: "pending/failed: being sent (failed = some copies wait for a retry); sent: every copy is done."},
 			&core.NumberField{Name: "attempts", OnlyInt: true},

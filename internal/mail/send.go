@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -83,7 +84,11 @@ func Deliver(app core.App, d *core.Record) (string, error) {
 	if err != nil {
 		return finish(app, d, "skipped", "issue deleted")
 	}
-	posts, err := app.FindRecordsByIds("posts", issue.GetStringSlice("posts"))
+	var ids []string
+	if err := json.Unmarshal([]byte(issue.GetString("posts")), &ids); err != nil {
+		return "", fmt.Errorf("issue %s posts: %w", issue.Id, err)
+	}
+	posts, err := app.FindRecordsByIds("posts", ids)
 	if err != nil {
 		return "", fmt.Errorf("issue %s posts: %w", issue.Id, err)
 	}
