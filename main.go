@@ -24,6 +24,7 @@ import (
 	"lectern/internal/graceful"
 	"lectern/internal/graphql"
 	"lectern/internal/mail"
+	"lectern/internal/ops"
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
@@ -55,6 +56,7 @@ func main() {
 	graceful.Register(app)
 	graphql.Register(app)
 	mail.Register(app)
+	ops.Register(app, app.RootCmd)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),
