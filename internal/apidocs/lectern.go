@@ -40,9 +40,11 @@ var lecternRoutes = []lecternRoute{
 // lecternRoutes documents the routed ones among Lectern's routes of the given tags.
 func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 	tagged := map[string]bool{}
-	for _, r := range lecternRoutes {
+	for _, r := range append(lecternRoutes, mailRoutes...) {
 		tag := "feeds"
 		switch r.path {
+		case PathNewsletterSubscribe, PathNewsletterConfirm, PathNewsletterUnsubscribe, PathContact:
+			tag = "mail"
 		case "/api/search":
 			tag = "search"
 		case PathGraphQL:
@@ -60,6 +62,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 				b.addTag(tag, "Lectern's full-text search over posts, courses and lessons.")
 			case "graphql":
 				b.addTag(tag, "GraphQL over the same records, rules and filters as REST (see the README's GraphQL section).")
+			case "mail":
+				b.addTag(tag, "Lectern's newsletter (double opt-in, one-click unsubscribe) and contact form; mail goes out through Settings → Mail.")
 			case "feeds":
 				b.addTag(tag, "Lectern's syndication feeds and sitemap (outside /api, for feed readers and crawlers).")
 			case "reference":
