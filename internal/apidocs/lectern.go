@@ -174,7 +174,7 @@ func graphqlOp(method string) func(b *openAPIBuilder) {
 		}
 		p := newOp(method, PathGraphQL, id, "graphql", summary).
 			describe("**Who may call it:** anyone; the Authorization header is the same as REST's, and every list, record and relation follows the collection rules exactly as REST's list, view and expand do.",
-				"Per collection: a list field named as the collection (`posts(filter, sort, page, perPage)` → `{page, perPage, totalItems, totalPages, items}`) and a singular field (`post(id)`, null where REST answers 404). Back-relations: `Post.comments`, `Course.lessons`, `Course.reviews` (and every other single relation's) with the list arguments. Introspection is on.",
+				"Per collection: a list field named as the collection (`posts(filter, sort, page, perPage)` → `{page, perPage, totalItems, totalPages, items}`) and a singular field (`post(id)`, null where REST answers 404). Back-relations: `Post.comments`, `Course.lessons`, `Course.reviews` (and every other single relation's) with the list arguments. Introspection is on. Mutations (`createPost(data)`, `updatePost(id, data)`, `deletePost(id)`, … with REST's JSON body as `data`) are sent through REST's own record endpoints: the same rules, hooks and field errors.",
 				"Limits, checked before any database work: depth 8 (introspection fields excepted), cost 10,000 (a list costs its perPage times the records it is nested under; see the README), 1,000 fields, 32 KiB of query text. perPage is clamped to 200 as in REST.")
 		if method == http.MethodGet {
 			p.o.set("parameters", []any{

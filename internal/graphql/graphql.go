@@ -34,6 +34,7 @@ const maxBodyBytes = 1 << 20
 func Register(app core.App) {
 	h := &handler{}
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		h.mux = &restMux{router: se.Router}
 		se.Router.GET(Path, h.serve)
 		se.Router.POST(Path, h.serve)
 		return se.Next()
@@ -42,6 +43,7 @@ func Register(app core.App) {
 
 type handler struct {
 	schemas schemaCache
+	mux     *restMux
 }
 
 // params is a GraphQL-over-HTTP request.
@@ -91,7 +93,7 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	if err := limitsError(b, doc, p.OperationName, p.Variables); err != nil {
 		return writeResult(e, response{Errors: gqlerrors.FormatErrors(err)})
 	}
-	rq := &request{app: e.App, orig: e, batches: map[string]*batch{}}
+	rq := &request{mux: h.mux, app: e.App, orig: e, batches: map[string]*batch{}}
 	res := graphql.Execute(graphql.ExecuteParams{
 		Schema:        b.schema,
 		AST:           doc,

@@ -124,10 +124,14 @@ func limitsError(b *built, doc *ast.Document, opName string, vars map[string]any
 	if op == nil || (opName == "" && ops > 1) {
 		return nil // the executor reports the missing or ambiguous operation
 	}
-	if op.Operation != ast.OperationTypeQuery {
-		return nil // the schema has no other root type: validation refused it
+	root := "Query"
+	switch op.Operation {
+	case ast.OperationTypeMutation:
+		root = "Mutation"
+	case ast.OperationTypeSubscription:
+		return nil // the schema has none: validation refused it
 	}
-	m.walk(op.SelectionSet, "Query", 0, 1, map[string]bool{})
+	m.walk(op.SelectionSet, root, 0, 1, map[string]bool{})
 	if m.fields > maxFields {
 		// fragments spread many times multiply the fields the executor visits
 		return fmt.Errorf("The query selects more than %d fields.", maxFields)
@@ -175,7 +179,7 @@ func (m *measurer) walk(set *ast.SelectionSet, typeName string, depth, mult int,
 				m.add(mult * n)
 				next = mult * n
 			}
-			if typeName == "Query" {
+			if typeName == "Query" || typeName == "Mutation" {
 				m.add(rootFieldCost)
 			}
 			if info.target != "" {

@@ -37,6 +37,7 @@ type page struct {
 
 // request is one GraphQL request's state: who asks, and the open batches.
 type request struct {
+	mux     *restMux
 	app     core.App
 	orig    *core.RequestEvent
 	batches map[string]*batch

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/graphql-go/graphql"
-	"github.com/graphql-go/graphql/language/ast"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/inflector"
 )
@@ -123,7 +122,7 @@ func buildSchema(all []*core.Collection) (*built, error) {
 	// names already taken at the root and among types, so a collection whose
 	// singular clashes with another's name is skipped, not silently merged
 	rootNames := map[string]bool{}
-	typeNames := map[string]bool{"Query": true, "JSON": true}
+	typeNames := map[string]bool{"Query": true, "Mutation": true, "JSON": true}
 	for _, c := range colls {
 		rootNames[c.Name] = true
 	}
@@ -174,12 +173,10 @@ func buildSchema(all []*core.Collection) (*built, error) {
 
 	jsonScalar := graphql.NewScalar(graphql.ScalarConfig{
 		Name:        "JSON",
-		Description: "Any JSON value, as REST returns it (json and geoPoint fields).",
+		Description: "Any JSON value: json and geoPoint fields as REST returns them, and a mutation's data as REST's body.",
 		Serialize:   func(v any) any { return v },
 		ParseValue:  func(v any) any { return v },
-		ParseLiteral: func(v ast.Value) any {
-			return nil // JSON values are outputs only
-		},
+		ParseLiteral: literalValue,
 	})
 
 	listArgs := graphql.FieldConfigArgument{
@@ -274,9 +271,22 @@ func buildSchema(all []*core.Collection) (*built, error) {
 		rootFields["_empty"] = &graphql.Field{Type: graphql.Boolean}
 	}
 
-	schema, err := graphql.NewSchema(graphql.SchemaConfig{
-		Query: graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: rootFields}),
-	})
+	mutations := graphql.Fields{}
+	mutInfo := map[string]fieldInfo{}
+	b.fields["Mutation"] = mutInfo
+	for _, c := range colls {
+		if ci := b.colls[c.Name]; ci != nil && !c.IsView() {
+			for name, f := range mutationFields(ci, jsonScalar) {
+				mutations[name] = f
+				mutInfo[name] = fieldInfo{kind: kindSingle, target: ci.typeName}
+			}
+		}
+	}
+	cfg := graphql.SchemaConfig{Query: graphql.NewObject(graphql.ObjectConfig{Name: "Query", Fields: rootFields})}
+	if len(mutations) > 0 {
+		cfg.Mutation = graphql.NewObject(graphql.ObjectConfig{Name: "Mutation", Fields: mutations})
+	}
+	schema, err := graphql.NewSchema(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build graphql schema: %w", err)
 	}
