@@ -302,7 +302,7 @@ func TestStopLeavesInterruptedJobsDue(t *testing.T) {
 	// the next start resumes it from the row
 	q2 := jobs.New(app, jobs.Config{
 		Collection: "tasks", Done: "done", Poll: time.Hour,
-		Handle:     func(ctx context.Context, app core.App, j *core.Record) error { return nil },
+		Handle: func(ctx context.Context, app core.App, j *core.Record) error { return nil },
 	})
 	q2.Start()
 	t.Cleanup(func() { stop(t, q2) })
