@@ -28,6 +28,7 @@ import (
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
+	"lectern/internal/webhooks"
 	_ "lectern/migrations"
 )
 
@@ -57,6 +58,7 @@ func main() {
 	graphql.Register(app)
 	mail.Register(app)
 	ops.Register(app, app.RootCmd)
+	webhooks.Register(app)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),

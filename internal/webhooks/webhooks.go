@@ -1,0 +1,119 @@
+// Package webhooks tells other systems about record writes with signed
+// HTTP posts (INTEGRATIONS.md, "Webhooks (Standard Webhooks)").
+//
+// A write to a subscribed collection puts one webhookDeliveries row per
+// matching active webhook in the write's own transaction (outbox.go): a
+// rolled-back write sends nothing, a committed one is sent even if the
+// process dies right after the commit. The rows are an internal/jobs queue:
+// a worker posts each one after the commit (deliver.go), signed as the
+// Standard Webhooks specification says, with retries and a dead state, and
+// resumes unfinished rows on the next start. routes.go lets admins send
+// deliveries again.
+package webhooks
+
+import (
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"lectern/internal/jobs"
+)
+
+// Collection names and the environment variable of the contract.
+const (
+	Collection   = "webhooks"
+	Deliveries   = "webhookDeliveries"
+	EnvAllowPriv = "LECTERN_WEBHOOKS_ALLOW_PRIVATE"
+)
+
+// Delivery statuses (the jobs package's, with "delivered" for success).
+const (
+	StatusPending   = jobs.StatusPending
+	StatusDelivered = "delivered"
+	StatusFailed    = jobs.StatusFailed
+	StatusDead      = jobs.StatusDead
+)
+
+// Schedule is the contract's retry schedule: the delay before each retry
+// after a failed attempt (about 27.6 hours in all, 8 attempts), with jitter.
+var Schedule = []time.Duration{
+	5 * time.Second, 5 * time.Minute, 30 * time.Minute,
+	2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+}
+
+// Options tune a Service; the zero value is production's (Register).
+type Options struct {
+	// AllowPrivate lets deliveries reach loopback, private, link-local and
+	// metadata addresses (LECTERN_WEBHOOKS_ALLOW_PRIVATE=true).
+	AllowPrivate bool
+	// Schedule replaces the retry schedule (tests).
+	Schedule []time.Duration
+	// Timeout bounds each attempt. Default 15 s.
+	Timeout time.Duration
+	// FailingFor is how long a webhook may fail without one success before
+	// it is deactivated and the admins are mailed. Default 5 days.
+	FailingFor time.Duration
+	// Workers is how many deliveries run at once. Default 8; one webhook's
+	// deliveries run one at a time whatever this is.
+	Workers int
+	// Poll is the longest the worker sleeps without looking for due rows
+	// (default 30 s; the wake-up after each commit starts new deliveries).
+	Poll time.Duration
+}
+
+// Service is the webhooks of one app: the outbox hooks, the delivery
+// worker and the retry routes.
+type Service struct {
+	app   core.App
+	opts  Options
+	queue *jobs.Queue
+	post  *poster
+}
+
+// Register binds webhooks to app with the production options (the
+// environment's LECTERN_WEBHOOKS_ALLOW_PRIVATE); the worker starts with
+// `serve` and stops on terminate.
+func Register(app core.App) *Service {
+	allow, _ := strconv.ParseBool(os.Getenv(EnvAllowPriv))
+	return RegisterWith(app, Options{AllowPrivate: allow})
+}
+
+// RegisterWith is Register with explicit options.
+func RegisterWith(app core.App, opts Options) *Service {
+	if opts.Schedule == nil {
+		opts.Schedule = Schedule
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	if opts.FailingFor <= 0 {
+		opts.FailingFor = 5 * 24 * time.Hour
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 8
+	}
+	s := &Service{app: app, opts: opts, post: newPoster(opts.AllowPrivate, opts.Timeout)}
+	s.queue = jobs.New(app, jobs.Config{
+		Collection: Deliveries,
+		Done:       StatusDelivered,
+		Handle:     s.deliver,
+		Schedule:   opts.Schedule,
+		Workers:    opts.Workers,
+		KeyField:   "webhook",
+		Poll:       opts.Poll,
+	})
+	s.queue.Register()
+	s.bindOutbox()
+	s.bindWebhookRules()
+	s.bindRoutes()
+	return s
+}
+
+// Start starts the delivery worker (serve does it; tests without a server
+// call it).
+func (s *Service) Start() { s.queue.Start() }
+
+// Queue is the delivery queue (its Stop ends the worker).
+func (s *Service) Queue() *jobs.Queue { return s.queue }
