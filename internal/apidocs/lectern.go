@@ -35,6 +35,8 @@ var lecternRoutes = []lecternRoute{
 	{http.MethodGet, PathOpenAPI, (*openAPIBuilder).selfOpenAPI},
 	{http.MethodGet, PathDocs, (*openAPIBuilder).selfDocs},
 	{http.MethodGet, PathTypes, (*openAPIBuilder).selfTypes},
+	{http.MethodPost, PathWebhookRetryDelivery, (*openAPIBuilder).webhookRetryDelivery},
+	{http.MethodPost, PathWebhookRetryFailed, (*openAPIBuilder).webhookRetryFailed},
 }
 
 // lecternRoutes documents the routed ones among Lectern's routes of the given tags.
@@ -51,6 +53,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 			tag = "graphql"
 		case PathOpenAPI, PathDocs, PathTypes:
 			tag = "reference"
+		case PathWebhookRetryDelivery, PathWebhookRetryFailed:
+			tag = "webhooks"
 		}
 		if !slices.Contains(tags, tag) || !b.opts.HasRoute(r.method, r.path) {
 			continue
@@ -68,6 +72,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 				b.addTag(tag, "Lectern's syndication feeds and sitemap (outside /api, for feed readers and crawlers).")
 			case "reference":
 				b.addTag(tag, "This reference: the OpenAPI document, its docs page and the JS SDK types.")
+			case "webhooks":
+				b.addTag(tag, webhooksTag)
 			}
 		}
 		r.add(b)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"lectern/internal/apidocs"
 	"lectern/internal/testkit"
 	"lectern/internal/webhooks"
 )
@@ -563,4 +565,37 @@ func TestSecretNotInDeliveries(t *testing.T) {
 		raw, _ := json.Marshal(d)
 		assert.NotContains(t, string(raw), secret)
 	}
+}
+
+// The retry routes are in the OpenAPI document the server publishes.
+func TestRoutesDocumented(t *testing.T) {
+	app := fixture.NewApp(t)
+	webhooks.RegisterWith(app, fast)
+	apidocs.Register(app)
+	mux, err := testkit.Handler(app)
+	require.NoError(t, err)
+	t.Cleanup(app.Cleanup)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, apidocs.PathOpenAPI, nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string         `json:"operationId"`
+			Responses   map[string]any `json:"responses"`
+		} `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &doc))
+	for path, id := range map[string]string{
+		webhooks.RetryDeliveryPath: "webhooks_retryDelivery",
+		webhooks.RetryFailedPath:   "webhooks_retryFailed",
+	} {
+		op, ok := doc.Paths[path]["post"]
+		require.True(t, ok, "POST %s documented", path)
+		assert.Equal(t, id, op.OperationID)
+		for _, code := range []string{"200", "400", "401", "404"} {
+			assert.Contains(t, op.Responses, code, "%s answers %s", path, code)
+		}
+	}
+	assert.Contains(t, doc.Paths, "/api/collections/webhooks/records")
+	assert.Contains(t, doc.Paths, "/api/collections/webhookDeliveries/records")
 }
