@@ -43,9 +43,12 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
+
+// StopTimeout bounds how long terminate waits for running handlers (a
+// webhook POST is cancelled at once; this is for its outcome to be written).
+const StopTimeout = 5 * time.Second
 
 // Row statuses other than Config.Done.
 const (
@@ -136,18 +139,16 @@ func (q *Queue) Register() {
 		q.Start()
 		return e.Next()
 	})
-	q.app.OnTerminate().Bind(&hook.Handler[*core.TerminateEvent]{
-		Func: func(e *core.TerminateEvent) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := q.Stop(ctx); err != nil {
-				q.cfg.Logf("jobs %s: stop: %v", q.cfg.Collection, err)
-			}
-			return e.Next()
-		},
-		// before PocketBase's own graceful shutdown handler (-9999) and the
-		// final ClearBootstrap: the outcomes are written while the db is open
-		Priority: -10000,
+	// the default priority: after the HTTP server has drained (internal/graceful
+	// and PocketBase's shutdown run first), so no request enqueues work behind
+	// the stop, and before the database closes (the chain's final step)
+	q.app.OnTerminate().BindFunc(func(e *core.TerminateEvent) error {
+		ctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
+		defer cancel()
+		if err := q.Stop(ctx); err != nil {
+			q.cfg.Logf("jobs %s: stop: %v", q.cfg.Collection, err)
+		}
+		return e.Next()
 	})
 }
 

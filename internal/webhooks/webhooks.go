@@ -16,9 +16,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"lectern/internal/jobs"
+	"lectern/internal/metrics"
 )
 
 // Collection names and the environment variable of the contract.
@@ -77,7 +79,19 @@ type Service struct {
 // `serve` and stops on terminate.
 func Register(app core.App) *Service {
 	allow, _ := strconv.ParseBool(os.Getenv(EnvAllowPriv))
-	return RegisterWith(app, Options{AllowPrivate: allow})
+	s := RegisterWith(app, Options{AllowPrivate: allow})
+	metrics.GaugeFunc(metrics.WebhookDeliveriesPending, "Webhook deliveries waiting to be sent (pending rows of webhookDeliveries).",
+		func() float64 { return float64(s.Waiting()) })
+	return s
+}
+
+// Waiting counts the deliveries not yet delivered nor dead: pending ones and
+// failed ones waiting for their retry (0 if the count fails).
+func (s *Service) Waiting() int {
+	var n int
+	_ = s.app.DB().Select("COUNT(*)").From(Deliveries).
+		Where(dbx.In("status", StatusPending, StatusFailed)).Row(&n)
+	return n
 }
 
 // RegisterWith is Register with explicit options.
