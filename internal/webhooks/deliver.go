@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/mail"
 	"strconv"
@@ -72,7 +73,7 @@ func (s *Service) deliver(ctx context.Context, app core.App, d *core.Record) err
 		if errors.Is(err, ErrRefusedAddress) {
 			return s.fail(d, 0, jobs.Permanent(refusal(err)))
 		}
-		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %s", s.opts.Timeout)
 		}
 		return s.fail(d, 0, s.failing(app, hook, d, err))

@@ -80,14 +80,13 @@ func newPoster(allowPrivate bool, timeout time.Duration) *poster {
 		}
 	}
 	tr := &http.Transport{
-		Proxy:                 nil, // a proxy would make the address check meaningless
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       60 * time.Second,
-		TLSHandshakeTimeout:   timeout,
-		ResponseHeaderTimeout: timeout,
+		Proxy:               nil, // a proxy would make the address check meaningless
+		DialContext:         dialer.DialContext,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     60 * time.Second,
+		TLSHandshakeTimeout: timeout,
 	}
 	return &poster{client: &http.Client{
 		Transport: tr,
