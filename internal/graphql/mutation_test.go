@@ -49,7 +49,7 @@ func TestParityMutations(t *testing.T) {
 			restSrv, gqlSrv := newServer(t), newServer(t)
 			coll, err := restSrv.app.FindCollectionByNameOrId(c.collection)
 			require.NoError(t, err)
-			sh := shapeOf(coll)
+			sh := shapeOf(restSrv.app, coll)
 			typ := strings.ToUpper(singularOfForTest(c.collection)[:1]) + singularOfForTest(c.collection)[1:]
 
 			// REST
