@@ -30,7 +30,6 @@ func init() {
 			&core.DateField{Name: "confirmedAt", Help: "Set by the server."},
 			&core.DateField{Name: "unsubscribedAt", Help: "Set by the server."},
 			&core.TextField{Name: "source", Max: 100, Help: "Where the subscription came from (site, account, dashboard)."},
-			&core.DateField{Name: "confirmSentAt", Hidden: true, Help: "Set by the server: the last confirmation mail (at most one an hour)."},
 			&core.AutodateField{Name: "created", OnCreate: true},
 			&core.AutodateField{Name: "updated", OnCreate: true, OnUpdate: true},
 		)

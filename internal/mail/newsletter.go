@@ -109,13 +109,15 @@ func subscribe(e *core.RequestEvent) error {
 		}
 		// not active: the topics are only a wish until the owner confirms
 		sub.Set("topics", topics)
-		last := sub.GetDateTime("confirmSentAt")
-		if !last.IsZero() && now.Time().Sub(last.Time()) < ConfirmEvery {
-			return tx.Save(sub)
-		}
-		sub.Set("confirmSentAt", now)
 		if err := tx.Save(sub); err != nil {
 			return err
+		}
+		// the newest confirm token tells when the last confirmation mail went out
+		recent, _ := tx.FindFirstRecordByFilter("newsletterTokens",
+			"subscriber = {:s} && purpose = 'confirm' && created > {:since}",
+			dbx.Params{"s": sub.Id, "since": now.Add(-ConfirmEvery).String()})
+		if recent != nil {
+			return nil
 		}
 		if err := deleteTokens(tx, sub.Id, purposeConfirm); err != nil {
 			return err
@@ -130,9 +132,9 @@ func subscribe(e *core.RequestEvent) error {
 		app, id, to := e.App, sub.Id, sub.GetString("email")
 		later(app, "confirmation mail", func() error {
 			if err := sendConfirmation(app, to, token); err != nil {
-				// let the address ask again at once rather than in an hour
-				_, _ = app.DB().NewQuery("UPDATE subscribers SET confirmSentAt = '' WHERE id = {:id}").
-					Bind(dbx.Params{"id": id}).Execute()
+				// the token was never delivered: let the address ask again at
+				// once rather than in an hour
+				_ = deleteTokens(app, id, purposeConfirm)
 				return err
 			}
 			return nil

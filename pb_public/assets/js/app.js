@@ -9,6 +9,7 @@ import { postView } from "./views/post.js";
 import { coursesView } from "./views/courses.js";
 import { courseView } from "./views/course.js";
 import { loginView, signupView } from "./views/auth.js";
+import * as mail from "./views/mail.js";
 
 const routes = [
   { re: /^\/$/, view: blogView, nav: "blog" },
@@ -17,6 +18,14 @@ const routes = [
   { re: /^\/courses\/([^/]+)\/?$/, view: courseView, nav: "courses" },
   { re: /^\/login\/?$/, view: loginView },
   { re: /^\/signup\/?$/, view: signupView },
+  { re: /^\/newsletter\/?$/, view: mail.newsletterView },
+  { re: /^\/newsletter\/confirm\/?$/, view: mail.newsletterConfirmView },
+  { re: /^\/newsletter\/unsubscribe\/?$/, view: mail.newsletterUnsubscribeView },
+  { re: /^\/contact\/?$/, view: mail.contactView },
+  { re: /^\/verify\/?$/, view: mail.verifyView },
+  { re: /^\/reset-password\/?$/, view: mail.resetPasswordView },
+  { re: /^\/confirm-email-change\/?$/, view: mail.confirmEmailChangeView },
+  { re: /^\/account\/?$/, view: mail.accountView },
 ];
 
 const main = document.getElementById("main");
@@ -126,7 +135,7 @@ function renderAccount() {
   const here = location.pathname + location.search;
   if (user) {
     box.replaceChildren(
-      h("span", { class: "whoami" }, "Signed in as ", h("strong", null, user.name || "you")),
+      h("span", { class: "whoami" }, "Signed in as ", h("a", { href: "/account" }, h("strong", null, user.name || "you"))),
       h("button", {
         type: "button",
         class: "button button-quiet",
