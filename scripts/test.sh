@@ -68,6 +68,10 @@ trap report EXIT
 
 # --- Go ----------------------------------------------------------------------
 
+# mailpit, the SMTP server the mail tests start (Go and e2e): built once here
+# so its minute of compiling is its own step (the tests call the same script)
+step "mailpit" bash scripts/mailpit.sh
+
 if [[ $what == all || $what == go ]]; then
 	step "go vet" go vet ./...
 	# Debian's nginx for the reverse-proxy test (reliability TestNginxProxy)

@@ -127,6 +127,15 @@ export async function contactView(ctx) {
     e.preventDefault();
     clearErrors(form);
     const body = Object.fromEntries([...new FormData(form)].map(([k, v]) => [k, String(v).trim()]));
+    // the server checks all of this too; checking here first saves a round trip
+    const problems = {};
+    if (!body.name) problems.name = { message: "Enter your name." };
+    if (!/^[^\s@]+@[^\s@]+$/.test(body.email)) problems.email = { message: "Enter an email address like name@example.com." };
+    if (!body.message) problems.message = { message: "Write your message." };
+    if (Object.keys(problems).length) {
+      showErrors(form, { response: { data: problems } });
+      return;
+    }
     await busy(form, async () => {
       try {
         await pb.send("/api/contact", { method: "POST", body });
