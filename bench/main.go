@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"lectern/internal/cache"
+	"lectern/internal/metrics"
 )
 
 // config is one run of the benchmark.
@@ -223,6 +224,10 @@ func contenders(bins map[string]string, root, capturePath string) map[string]*co
 			bin: bins["lectern"], args: pb},
 		"lectern-nocache": {Name: "lectern-nocache", Label: "Lectern, cache off", Reads: true,
 			bin: bins["lectern"], args: pb, env: []string{cache.EnvDisable + "=off"}},
+		// not in the default list: `--contenders lectern,lectern-nometrics
+		// --skip writes,login,realtime` measures what metrics cost a read
+		"lectern-nometrics": {Name: "lectern-nometrics", Label: "Lectern, metrics off", Reads: true,
+			bin: bins["lectern"], args: pb, env: []string{metrics.EnvDisable + "=off"}},
 		"bare": {Name: "bare", Label: "bare PocketBase", Reads: true, Writes: true, Realtime: true,
 			bin: bins["bare"], args: pb},
 		"jshooks": {Name: "jshooks", Label: "PocketBase + JS hooks", Reads: true, Writes: true, Realtime: true,

@@ -314,6 +314,20 @@ func (r *report) write(path string) error {
 		}
 		w("\n")
 	}
+	if len(readKeys) > 0 && r.ran("lectern-nometrics", readKeys[0]) {
+		w("## Metrics cost on reads\n\n")
+		w("Lectern with its Prometheus instrumentation (the default) against the same binary with `LECTERN_METRICS=off`, same rounds, interleaved. Target: ≤ 1.05× server CPU per request on a cached read.\n\n")
+		w("| scenario | CPU µs/req, metrics on | metrics off | on/off CPU | on/off req/s | cache hits |\n")
+		w("|---|---|---|---|---|---|\n")
+		for _, k := range readKeys {
+			on, onOK := r.value("lectern", k, cpu)
+			off, offOK := r.value("lectern-nometrics", k, cpu)
+			hits, hok := r.value("lectern", k, hitp)
+			w("| %s %s | %s | %s | %s | %s | %s%% |\n", k, r.what(k), num(on, onOK, 1), num(off, offOK, 1),
+				fx(r.ratio("lectern", "lectern-nometrics", k, cpu)), fx(r.ratio("lectern", "lectern-nometrics", k, rps)), num(hits, hok, 0))
+		}
+		w("\n")
+	}
 	wk := append(writeKeys, r.keys("L")...)
 	if len(wk) > 0 {
 		w("## Ratios: writes and sign-in\n\n")
@@ -408,4 +422,10 @@ func (r *report) what(key string) string {
 		}
 	}
 	return ""
+}
+
+// ran reports whether contender has figures for the cell key.
+func (r *report) ran(contender, key string) bool {
+	_, ok := r.value(contender, key, func(c cellResult) float64 { return c.CPUus })
+	return ok
 }

@@ -202,7 +202,7 @@ func TestGracefulRestart(t *testing.T) {
 		"| subscribers | answered (reads/writes) | wrong answers | unanswered during the restart | acked writes | lost | SIGTERM → exit | exit code | down (SIGTERM → healthy again) | subscribers with the post-restart event |",
 		fmt.Sprintf("| %d | %d (%d/%d) | %d | %d | %d | %d | %v | %d | %v | %d/%d |",
 			nSubs, after.answered, after.reads, after.writes, after.bad, after.unanswered, len(ackedIDs), len(lost),
-			took.Round(time.Millisecond), state.ExitCode(), (took + restartGap).Round(time.Millisecond), nSubs-missed, nSubs))
+			took.Round(time.Millisecond), state.ExitCode(), (took+restartGap).Round(time.Millisecond), nSubs-missed, nSubs))
 }
 
 // terminate sends SIGTERM and waits up to grace for the exit; it returns the
@@ -337,9 +337,9 @@ func (s *subscriber) waitFor(timeout time.Duration, id string) bool {
 // loadStats counts the load's outcomes; an answer that is not what the
 // request should get is "bad".
 type loadStats struct {
-	mu                                      sync.Mutex
+	mu                                       sync.Mutex
 	answered, reads, writes, unanswered, bad int
-	bad1                                    string
+	bad1                                     string
 }
 
 type loadSnapshot struct{ answered, reads, writes, unanswered, bad int }

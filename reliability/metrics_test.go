@@ -2,6 +2,8 @@ package reliability
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -107,4 +109,19 @@ func TestMetricsEndpoint(t *testing.T) {
 		}
 	}
 	t.Logf("series of lectern_http_requests_total: %d", strings.Count(body, "\nlectern_http_requests_total{"))
+
+	// every metric the shipped Grafana dashboard queries exists
+	dash, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "grafana", "lectern.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\b(?:lectern|go|process)_[a-z_]+`).FindAllString(string(dash), -1)
+	if len(names) < 10 {
+		t.Fatalf("the dashboard queries only %v", names)
+	}
+	for _, n := range names {
+		if !regexp.MustCompile(`(?m)^` + n + `[{ ]`).MatchString(body) {
+			t.Errorf("deploy/grafana/lectern.json queries %s, which /api/metrics does not expose", n)
+		}
+	}
 }
