@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build of the static lectern binary into a small non-root image.
+# Multi-stage build of the static lectern binary into a small non-root image,
+# for hosts that can pull golang and alpine. Without a registry, build
+# deploy/container/Containerfile (FROM scratch around a host-built binary)
+# with scripts/container.sh — CI builds and runs that one.
 
 FROM golang:1.27-alpine AS build
 WORKDIR /src
@@ -9,15 +12,19 @@ COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/lectern .
 
 FROM alpine:3.22
-# ca-certificates for outgoing mail/OAuth2/S3; wget (busybox) serves the health check.
+# ca-certificates for outgoing mail/OAuth2/S3; a pinned UID so volume
+# ownership survives rebuilds (the same 10001 as the scratch image)
 RUN apk add --no-cache ca-certificates tzdata \
-    && addgroup -S lectern && adduser -S -G lectern -H -h /pb_data lectern \
+    && addgroup -S -g 10001 lectern && adduser -S -u 10001 -G lectern -H -h /pb_data lectern \
     && mkdir -p /pb_data && chown lectern:lectern /pb_data
 COPY --from=build /out/lectern /usr/local/bin/lectern
-USER lectern
+USER 10001:10001
 VOLUME /pb_data
 EXPOSE 8090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD wget -q -O /dev/null http://127.0.0.1:8090/api/health || exit 1
+    CMD ["/usr/local/bin/lectern", "healthcheck"]
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/lectern"]
+# set LECTERN_ORIGINS (e.g. -e LECTERN_ORIGINS=https://your.site): without it
+# every origin may call the API from a browser
 CMD ["serve", "--http=0.0.0.0:8090", "--dir=/pb_data"]

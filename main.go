@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/pocketbase/pocketbase"
@@ -20,14 +21,17 @@ import (
 	"lectern/internal/cache"
 	"lectern/internal/datadir"
 	"lectern/internal/dbconn"
+	"lectern/internal/envflags"
 	"lectern/internal/feeds"
 	"lectern/internal/graceful"
 	"lectern/internal/graphql"
+	"lectern/internal/healthcheck"
 	"lectern/internal/mail"
 	"lectern/internal/ops"
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
+	"lectern/internal/storage"
 	"lectern/internal/webhooks"
 	_ "lectern/migrations"
 )
@@ -36,6 +40,11 @@ import (
 var publicFiles embed.FS
 
 func main() {
+	// before PocketBase opens the data dir: see internal/healthcheck
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(healthcheck.Run(os.Args[2:], os.Stderr))
+	}
+
 	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: dbconn.Connect})
 
 	// Go migrations are compiled in; "migrate create" writes new Go files and
@@ -47,6 +56,7 @@ func main() {
 	})
 
 	datadir.Register(app, app.RootCmd)
+	envflags.Register(app.RootCmd, os.Getenv)
 	hooks.Register(app)
 	search.Register(app)
 	feeds.Register(app)
@@ -59,6 +69,7 @@ func main() {
 	mail.Register(app)
 	ops.Register(app, app.RootCmd)
 	webhooks.Register(app)
+	storage.Register(app)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),

@@ -10,7 +10,10 @@
 #      the server that answered it (internal/apidocs TestTrafficMatchesSpec);
 #   6. types: `tsc --noEmit` over e2e/types/good.ts (must pass) and bad.ts (must fail)
 #      with the types `lectern types` generates;
-#   7. bench: a one-round smoke of the benchmark suite (all only).
+#   7. bench: a one-round smoke of the benchmark suite (all only);
+#   8. ops (all only): deploy/k8s validated offline (scripts/k8s-validate.sh),
+#      the container image built and run with podman (scripts/container.sh),
+#      the Litestream disaster-recovery drill (reliability, LECTERN_DR_DRILL=1).
 #
 # Usage: scripts/test.sh [all|go|e2e]   (default all; `make test-e2e` is "e2e")
 #
@@ -152,4 +155,19 @@ step "types: tsc check" bash -c 'cd e2e/types && node check.mjs "$LECTERN_BIN"'
 # Not for its numbers: keeps `go run ./bench` working (small data, one round).
 if [[ $what == all ]]; then
 	step "bench: smoke" env LECTERN_BENCH_SMOKE=1 go test ./bench -run '^TestSmoke$' -count=1 -timeout 20m
+fi
+
+# --- operations -------------------------------------------------------------------
+# Each bounded: kubeconform and the schemas (~10 s), the image build and a
+# start/stop (~1 min; podman and runc from apt when missing), the drill (one
+# kill -9 and restore from S3, ~30 s; Litestream's first build ~2.5 min).
+dr_drill() {
+	local ls
+	ls=$(scripts/install-litestream.sh) || return 1
+	LECTERN_DR_DRILL=1 LITESTREAM_BIN=$ls go test ./reliability -run '^TestDisasterRecoveryDrill$' -count=1 -v -timeout 10m
+}
+if [[ $what == all ]]; then
+	step "ops: k8s manifests" scripts/k8s-validate.sh
+	step "ops: container" timeout 900 scripts/container.sh all
+	step "ops: dr drill" dr_drill
 fi
