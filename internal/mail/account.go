@@ -17,16 +17,20 @@ import (
 // no flow for: a reply to your comment, unless your profile turned it off
 // (users.replyEmailsOff).
 func registerAccount(app core.App) {
-	app.OnRecordAfterCreateSuccess("comments").BindFunc(func(e *core.RecordEvent) error {
+	// Replies written through the API notify; the seeder's and the
+	// dashboard's don't (a seeded data set would otherwise queue thousands of
+	// mails). Queued right after the comment's commit; who is told is decided
+	// at send time.
+	app.OnRecordCreateRequest("comments").BindFunc(func(e *core.RecordRequestEvent) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		reply := e.Record
-		if reply.GetString("parent") == "" || reply.GetString("status") != "visible" {
+		if e.Record.GetString("parent") == "" || e.Record.GetString("status") != "visible" {
 			return nil
 		}
-		app := e.App
-		later(app, "reply notification", func() error { return notifyReply(app, reply) })
+		if err := enqueue(e.App, "reply", e.Record.Id, ""); err != nil {
+			e.App.Logger().Error("mail: queue reply notification", "comment", e.Record.Id, "error", err)
+		}
 		return nil
 	})
 
@@ -78,9 +82,13 @@ Don't want these mails? Turn them off in your account: {{.Account}}
 // AccountPage is the site page where a user turns reply mails off.
 const AccountPage = "/account"
 
-// notifyReply mails the parent comment's author about a reply: not to
+// notifyReplyJob mails the parent comment's author about a reply: not to
 // themselves, not to an unverified address, not when they turned it off.
-func notifyReply(app core.App, reply *core.Record) error {
+func notifyReplyJob(app core.App, replyID string) error {
+	reply, err := app.FindRecordById("comments", replyID)
+	if err != nil || reply.GetString("status") != "visible" {
+		return nil // deleted or hidden meanwhile
+	}
 	parent, err := app.FindRecordById("comments", reply.GetString("parent"))
 	if err != nil {
 		return nil // deleted meanwhile

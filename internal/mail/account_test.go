@@ -72,6 +72,6 @@ func TestReplyNotificationAndOptOut(t *testing.T) {
 	a = c.json(http.MethodPost, "/api/collections/comments/records",
 		`{"post":"`+testkit.PostPublished+`","parent":"`+testkit.CommentVisible+`","body":"Still disagree."}`, fixture.Headers(testkit.Student2))
 	require.Equal(t, http.StatusOK, a.Status, a.Body)
-	mail.WaitBackground()
+	require.NoError(t, mail.WaitOutbox(app))
 	assert.Len(t, mp.Messages(t, "to:student@lectern.test"), 1, "one mail: not for the self-reply, not after the opt-out")
 }

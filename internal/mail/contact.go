@@ -91,12 +91,27 @@ func contact(e *core.RequestEvent) error {
 	} else {
 		m.Set("status", "new")
 	}
-	if err := e.App.Save(m); err != nil {
-		return e.BadRequestError("Invalid message data.", err)
-	}
-	if !spam {
-		app := e.App
-		later(app, "contact mail", func() error { return sendContact(app, m) })
+	err = e.App.RunInTransaction(func(tx core.App) error {
+		if err := tx.Save(m); err != nil {
+			return err
+		}
+		if spam {
+			return nil
+		}
+		// one mail per admin, each its own row: a retry never re-mails the others
+		admins, err := tx.FindRecordsByFilter("users", "role = 'admin'", "created", 0, 0)
+		if err != nil {
+			return fmt.Errorf("find admins: %w", err)
+		}
+		for _, a := range admins {
+			if err := enqueue(tx, "contact", m.Id, a.Id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store contact message: %w", err)
 	}
 	return e.JSON(http.StatusAccepted, map[string]any{})
 }
@@ -116,11 +131,15 @@ Reply to this mail to answer {{.Name}}.
 Triage it in the dashboard: {{.Link}}
 `))
 
-// sendContact mails a stored message to every admin, one mail each.
-func sendContact(app core.App, m *core.Record) error {
-	admins, err := app.FindRecordsByFilter("users", "role = 'admin'", "created", 0, 0)
+// sendContactJob mails a stored message to one admin.
+func sendContactJob(app core.App, messageID, adminID string) error {
+	m, err := app.FindRecordById("messages", messageID)
 	if err != nil {
-		return fmt.Errorf("find admins: %w", err)
+		return nil // deleted meanwhile: nothing to forward
+	}
+	a, err := app.FindRecordById("users", adminID)
+	if err != nil {
+		return nil
 	}
 	site := siteURL(app)
 	appName := app.Settings().Meta.AppName
@@ -145,19 +164,12 @@ func sendContact(app core.App, m *core.Record) error {
 		return err
 	}
 	replyTo := (&mail.Address{Name: m.GetString("name"), Address: m.GetString("email")}).String()
-	var firstErr error
-	for _, a := range admins {
-		err := app.NewMailClient().Send(&mailer.Message{
-			From:    sender(app),
-			To:      []mail.Address{{Name: a.GetString("name"), Address: a.Email()}},
-			Subject: subject,
-			HTML:    html,
-			Text:    body,
-			Headers: map[string]string{"Reply-To": replyTo},
-		})
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("mail admin %s: %w", a.Id, err)
-		}
-	}
-	return firstErr
+	return app.NewMailClient().Send(&mailer.Message{
+		From:    sender(app),
+		To:      []mail.Address{{Name: a.GetString("name"), Address: a.Email()}},
+		Subject: subject,
+		HTML:    html,
+		Text:    body,
+		Headers: map[string]string{"Reply-To": replyTo},
+	})
 }

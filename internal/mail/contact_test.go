@@ -54,7 +54,7 @@ func TestContactMailReplyToHoneypotAndRateLimit(t *testing.T) {
 	spam, err := app.FindFirstRecordByData("messages", "email", "bot@example.test")
 	require.NoError(t, err)
 	assert.Equal(t, "spam", spam.GetString("status"))
-	mail.WaitBackground()
+	require.NoError(t, mail.WaitOutbox(app))
 	assert.Len(t, mp.Messages(t), 1, "a honeypot message is mailed to nobody")
 
 	// per IP: 5 in 10 minutes (the two above count), then 429

@@ -21,11 +21,9 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
-	"github.com/pocketbase/pocketbase/tools/routine"
 )
 
 // Paths of the routes this package serves.
@@ -43,6 +41,7 @@ func Register(app core.App) {
 	registerContact(app)
 	registerAccount(app)
 	registerSending(app)
+	registerOutbox(app)
 }
 
 // siteURL is the Application URL without a trailing slash: every link in a
@@ -74,17 +73,4 @@ func configured(app core.App) bool { return app.Settings().SMTP.Enabled }
 
 func notConfigured(feature string) error {
 	return router.NewApiError(http.StatusServiceUnavailable, feature+" is not configured.", nil)
-}
-
-// background tracks mails sent after a request has been answered (so the
-// answer's timing never tells whether a mail went out), for tests to wait on.
-var background sync.WaitGroup
-
-// later runs fn after the response, recovering a panic; errors are logged.
-func later(app core.App, what string, fn func() error) {
-	routine.FireAndForget(func() {
-		if err := fn(); err != nil {
-			app.Logger().Error("mail: "+what, "error", err)
-		}
-	}, &background)
 }

@@ -49,7 +49,6 @@ func newApp(t testing.TB, mp *testkit.Mailpit) *tests.TestApp {
 		})
 	}
 	require.NoError(t, app.Save(s))
-	t.Cleanup(mail.WaitBackground)
 	return app
 }
 

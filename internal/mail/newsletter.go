@@ -48,8 +48,9 @@ type subscribeBody struct {
 
 // subscribe answers 202 for every valid request, whatever the address's state,
 // so nobody learns who is subscribed. A pending or unsubscribed address gets a
-// confirmation mail (at most one per ConfirmEvery); an active one nothing. A
-// signed-in user subscribing their own verified address is active at once.
+// confirmation mail (at most one per ConfirmEvery), queued in the same
+// transaction (outbox.go); an active one nothing. A signed-in user subscribing
+// their own verified address is active at once.
 func subscribe(e *core.RequestEvent) error {
 	if !configured(e.App) {
 		return notConfigured("Newsletter")
@@ -76,7 +77,6 @@ func subscribe(e *core.RequestEvent) error {
 		return e.BadRequestError("Invalid subscription data.", validation.Errors{"topics": err})
 	}
 
-	var token string
 	var sub *core.Record
 	err = e.App.RunInTransaction(func(tx core.App) error {
 		sub, err = tx.FindFirstRecordByData("subscribers", "email", email)
@@ -112,33 +112,17 @@ func subscribe(e *core.RequestEvent) error {
 		if err := tx.Save(sub); err != nil {
 			return err
 		}
-		// the newest confirm token tells when the last confirmation mail went out
-		recent, _ := tx.FindFirstRecordByFilter("newsletterTokens",
-			"subscriber = {:s} && purpose = 'confirm' && created > {:since}",
+		// one confirmation mail per address per ConfirmEvery
+		recent, _ := tx.FindFirstRecordByFilter("mailOutbox",
+			"kind = 'confirm' && ref = {:s} && created > {:since}",
 			dbx.Params{"s": sub.Id, "since": now.Add(-ConfirmEvery).String()})
 		if recent != nil {
 			return nil
 		}
-		if err := deleteTokens(tx, sub.Id, purposeConfirm); err != nil {
-			return err
-		}
-		token, err = mintToken(tx, sub.Id, purposeConfirm, ConfirmTTL)
-		return err
+		return enqueue(tx, "confirm", sub.Id, "")
 	})
 	if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
-	}
-	if token != "" {
-		app, id, to := e.App, sub.Id, sub.GetString("email")
-		later(app, "confirmation mail", func() error {
-			if err := sendConfirmation(app, to, token); err != nil {
-				// the token was never delivered: let the address ask again at
-				// once rather than in an hour
-				_ = deleteTokens(app, id, purposeConfirm)
-				return err
-			}
-			return nil
-		})
 	}
 	return e.JSON(http.StatusAccepted, map[string]any{})
 }

@@ -62,7 +62,7 @@ func TestSubscribeConfirmFlow(t *testing.T) {
 		a = c.json(http.MethodPost, mail.PathSubscribe, `{"email":"reader@example.test"}`, nil)
 		require.Equal(t, http.StatusAccepted, a.Status, a.Body)
 	}
-	mail.WaitBackground()
+	require.NoError(t, mail.WaitOutbox(app))
 	assert.Len(t, mp.Messages(t, "to:reader@example.test"), 1, "one confirmation mail per address per hour")
 
 	// a GET of the confirmation page link changes nothing (mail scanners)
@@ -84,7 +84,7 @@ func TestSubscribeConfirmFlow(t *testing.T) {
 	a = c.json(http.MethodPost, mail.PathSubscribe, `{"email":"reader@example.test"}`, nil)
 	require.Equal(t, http.StatusAccepted, a.Status)
 	require.JSONEq(t, `{}`, a.Body)
-	mail.WaitBackground()
+	require.NoError(t, mail.WaitOutbox(app))
 	assert.Len(t, mp.Messages(t, "to:reader@example.test"), 1)
 }
 
@@ -111,7 +111,7 @@ func TestSignedInVerifiedUserSubscribesInOneClick(t *testing.T) {
 	sub := subscriber(t, app, "student@lectern.test")
 	assert.Equal(t, "active", sub.GetString("status"))
 	assert.Equal(t, "account", sub.GetString("source"))
-	mail.WaitBackground()
+	require.NoError(t, mail.WaitOutbox(app))
 	assert.Empty(t, mp.Messages(t, "to:student@lectern.test"), "a verified account needs no confirmation mail")
 
 	// someone else's address from a signed-in account still needs the owner's confirmation
