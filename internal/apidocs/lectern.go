@@ -37,6 +37,7 @@ var lecternRoutes = []lecternRoute{
 	{http.MethodGet, PathTypes, (*openAPIBuilder).selfTypes},
 	{http.MethodPost, PathWebhookRetryDelivery, (*openAPIBuilder).webhookRetryDelivery},
 	{http.MethodPost, PathWebhookRetryFailed, (*openAPIBuilder).webhookRetryFailed},
+	{http.MethodGet, PathMetrics, (*openAPIBuilder).metrics},
 }
 
 // lecternRoutes documents the routed ones among Lectern's routes of the given tags.
@@ -55,6 +56,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 			tag = "reference"
 		case PathWebhookRetryDelivery, PathWebhookRetryFailed:
 			tag = "webhooks"
+		case PathMetrics:
+			tag = "operations"
 		}
 		if !slices.Contains(tags, tag) || !b.opts.HasRoute(r.method, r.path) {
 			continue
@@ -74,6 +77,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 				b.addTag(tag, "This reference: the OpenAPI document, its docs page and the JS SDK types.")
 			case "webhooks":
 				b.addTag(tag, webhooksTag)
+			case "operations":
+				b.addTag(tag, "For operators: Prometheus metrics (see the README's Operations section).")
 			}
 		}
 		r.add(b)

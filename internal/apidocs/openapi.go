@@ -72,7 +72,7 @@ func BuildOpenAPI(collections []*core.Collection, opts Options) ([]byte, error) 
 	b.lecternRoutes("search", "graphql", "mail", "feeds", "webhooks")
 	b.realtime()
 	b.files()
-	b.lecternRoutes("reference")
+	b.lecternRoutes("reference", "operations")
 
 	doc := o(
 		"openapi", "3.1.0",
