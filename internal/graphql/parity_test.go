@@ -422,3 +422,38 @@ func TestParityRuleChange(t *testing.T) {
 	assert.Equal(t, 4, n, "the author still views themself")
 	_ = reflect.DeepEqual
 }
+
+// TestSchemaFollowsCollections: a field added or a collection created (by a
+// migration or in the dashboard) is in the schema on the next request, with
+// no restart; a removed one is gone.
+func TestSchemaFollowsCollections(t *testing.T) {
+	s := newServer(t)
+	r := s.gql(testkit.Guest, `{ posts { items { subtitle } } }`, nil)
+	require.NotEmpty(t, r.Errors, "no such field yet")
+
+	posts, err := s.app.FindCollectionByNameOrId("posts")
+	require.NoError(t, err)
+	posts.Fields.Add(&core.TextField{Name: "subtitle"})
+	require.NoError(t, s.app.Save(posts))
+	notes := core.NewBaseCollection("notes")
+	notes.ListRule = types.Pointer("")
+	notes.Fields.Add(&core.TextField{Name: "text"}, &core.RelationField{Name: "post", CollectionId: posts.Id, MaxSelect: 1})
+	require.NoError(t, s.app.Save(notes))
+	note := core.NewRecord(notes)
+	note.Set("text", "a note")
+	note.Set("post", testkit.PostPublished)
+	require.NoError(t, s.app.Save(note))
+
+	r = s.gql(testkit.Guest, `{ posts(filter: "subtitle = ''", sort: "id") { items { id subtitle notes { items { text } } } } notes { totalItems items { post { id } } } }`, nil)
+	require.Empty(t, r.Errors)
+	items := r.Data["posts"].(map[string]any)["items"].([]any)
+	require.NotEmpty(t, items)
+	assert.Equal(t, "", items[0].(map[string]any)["subtitle"])
+	assert.EqualValues(t, 1, r.Data["notes"].(map[string]any)["totalItems"])
+
+	posts.Fields.RemoveByName("subtitle")
+	require.NoError(t, s.app.Save(posts))
+	r = s.gql(testkit.Guest, `{ posts { items { subtitle } } }`, nil)
+	require.NotEmpty(t, r.Errors, "the field is gone")
+	assert.Contains(t, r.Errors[0].Message, "subtitle")
+}
