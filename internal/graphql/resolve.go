@@ -48,19 +48,26 @@ type ctxKey struct{}
 func requestOf(ctx context.Context) *request { return ctx.Value(ctxKey{}).(*request) }
 
 // event builds the request event PocketBase's record machinery reads: the
-// caller's auth and headers, a GET with the REST list parameters as its
-// query, and a response nobody reads (a list hook that writes its own answer
-// must not write into the GraphQL response).
-func (rq *request) event(query url.Values) *core.RequestEvent {
+// caller's auth and headers, a GET of the REST path it stands for (with the
+// collection and id path values a request hook may read) with the REST list
+// parameters as its query, and a response nobody reads (a list hook that
+// writes its own answer must not write into the GraphQL response).
+func (rq *request) event(collection, id string, query url.Values) *core.RequestEvent {
 	r := rq.orig.Request.Clone(rq.orig.Request.Context())
 	r.Method = http.MethodGet
 	r.Body = http.NoBody
 	r.ContentLength = 0
 	r.Header.Del("Content-Type")
 	u := *r.URL
-	u.Path = "/api/collections/_/records"
+	u.Path = "/api/collections/" + collection + "/records"
+	if id != "" {
+		u.Path += "/" + id
+	}
+	u.RawPath = ""
 	u.RawQuery = query.Encode()
 	r.URL = &u
+	r.SetPathValue("collection", collection)
+	r.SetPathValue("id", id)
 	ev := &core.RequestEvent{App: rq.app, Auth: rq.orig.Auth}
 	ev.Request = r
 	ev.Response = discard{header: http.Header{}}
@@ -175,7 +182,7 @@ func resolveList(ci *collInfo) graphql.FieldResolveFn {
 			return nil, apis.NewNotFoundError("Missing collection context.", err)
 		}
 		q := listQuery(p.Args)
-		ev := rq.event(q)
+		ev := rq.event(c.Name, "", q)
 		info, err := ev.RequestInfo()
 		if err != nil {
 			return nil, err
@@ -243,7 +250,7 @@ func resolveSingle(ci *collInfo) graphql.FieldResolveFn {
 			return nil, apis.NewNotFoundError("Missing collection context.", err)
 		}
 		id, _ := p.Args["id"].(string)
-		ev := rq.event(url.Values{})
+		ev := rq.event(c.Name, id, url.Values{})
 		info, err := ev.RequestInfo()
 		if err != nil {
 			return nil, err
@@ -346,7 +353,7 @@ func resolveRelation(field string, multiple bool) graphql.FieldResolveFn {
 		parent := p.Source.(*node).rec
 		key := "rel:" + parent.Collection().Id + ":" + field
 		b := rq.enqueue(key, parent, func(b *batch) error {
-			ev := rq.event(url.Values{})
+			ev := rq.event(parent.Collection().Name, "", url.Values{})
 			if err := apis.EnrichRecords(ev, b.parents, field); err != nil {
 				return err
 			}
@@ -410,7 +417,7 @@ func (rq *request) loadBack(br backRel, q url.Values, b *batch) error {
 	if err != nil {
 		return apis.NewNotFoundError("Missing collection context.", err)
 	}
-	ev := rq.event(q)
+	ev := rq.event(c.Name, "", q)
 	info, err := ev.RequestInfo()
 	if err != nil {
 		return err
@@ -552,7 +559,7 @@ func (rq *request) loadBack(br backRel, q url.Values, b *batch) error {
 	for _, id := range ids {
 		pg := b.pages[id]
 		res := &search.Result{Page: pg.Page, PerPage: pg.PerPage, TotalItems: pg.TotalItems, TotalPages: pg.TotalPages}
-		recs, err := listHooks(rq.event(q), c, groups[id], res)
+		recs, err := listHooks(rq.event(c.Name, "", q), c, groups[id], res)
 		if err != nil {
 			return err
 		}
