@@ -47,6 +47,10 @@ test("newsletter: an issue carries one-click unsubscribe headers; the POST unsub
   const email = `${w.uniq("digest")}@example.test`;
   await w.su.collection("subscribers").create({ email, status: "active" });
   const post = await author.pb.collection("posts").create({ title: "Mail-ready post", body: "<p>Hello readers.</p>", status: "published" });
+  const dry = w.server.run(["newsletter", "send", "--dry-run"]);
+  assert.match(dry, /Issue #\d+ \(dry run, nothing sent\)/);
+  assert.ok(dry.includes(`${w.url}/posts/${post.slug}`), dry);
+  assert.equal((await w.su.collection("newsletterIssues").getList(1, 1)).totalItems, 0, "a dry run writes nothing");
   const out = w.server.run(["newsletter", "send"]);
   assert.match(out, /Issue #\d+: \d+ of \d+ sent/);
   const [msg] = await mp.waitFor(1, `to:${email}`);
