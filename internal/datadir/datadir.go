@@ -93,7 +93,8 @@ func (l *Lock) Release() {
 
 // Register makes `serve` (and only serve) take the data dir's lock and check
 // that both databases are writable before anything else runs (migrations
-// included); the lock is released when the app terminates.
+// included); the lock is released when the app terminates. A database that
+// turns read-only later makes writes answer 503 and /api/health unhealthy.
 func Register(app core.App, root *cobra.Command) {
 	app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error {
 		err := e.Next()
@@ -103,6 +104,8 @@ func Register(app core.App, root *cobra.Command) {
 		}
 		return err
 	})
+
+	bindReadOnlyGuard(app)
 
 	var held *Lock
 	prev := root.PersistentPreRunE
