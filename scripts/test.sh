@@ -77,8 +77,9 @@ step "mailpit" bash scripts/mailpit.sh
 
 if [[ $what == all || $what == go ]]; then
 	step "go vet" go vet ./...
-	# Debian's nginx for the reverse-proxy test (reliability TestNginxProxy)
-	step "nginx: install" bash scripts/install-nginx.sh
+	# Debian's nginx for the reverse-proxy test (reliability TestNginxProxy);
+	# when it cannot be installed here, that test fails and says why
+	step "nginx: install" bash scripts/install-nginx.sh || true
 	step "go test" go test ./...
 fi
 [[ $what == go ]] && exit 0
