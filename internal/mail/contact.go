@@ -35,6 +35,11 @@ func registerContact(app core.App) {
 	}
 	app.OnRecordCreate("messages").BindFunc(clean)
 	app.OnRecordUpdate("messages").BindFunc(clean)
+	// the sender's IP is the server's record: triage changes the status only
+	app.OnRecordUpdateRequest("messages").BindFunc(func(e *core.RecordRequestEvent) error {
+		e.Record.Set("ip", e.Record.Original().GetString("ip"))
+		return e.Next()
+	})
 }
 
 // oneLine folds line breaks: a name or subject ends up in mail headers.

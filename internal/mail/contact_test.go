@@ -114,3 +114,27 @@ func TestContactErrors(t *testing.T) {
 		TestAppFactory: func(t testing.TB) *tests.TestApp { return newApp(t, nil) },
 	}).Test(t)
 }
+
+func TestServerFieldsIgnoreAdminValues(t *testing.T) {
+	app := newApp(t, nil)
+	c := newClient(t, app)
+	a := c.json(http.MethodPost, "/api/collections/subscribers/records",
+		`{"email":"Imported@Example.test","status":"active","confirmedAt":"2001-01-01 00:00:00.000Z","unsubscribedAt":"2001-01-01 00:00:00.000Z"}`, fixture.Headers(testkit.Admin))
+	require.Equal(t, http.StatusOK, a.Status, a.Body)
+	sub := subscriber(t, app, "imported@example.test")
+	assert.NotContains(t, sub.GetDateTime("confirmedAt").String(), "2001", "confirmedAt is stamped by the server")
+	assert.False(t, sub.GetDateTime("confirmedAt").IsZero())
+	assert.True(t, sub.GetDateTime("unsubscribedAt").IsZero())
+
+	a = c.json(http.MethodPatch, "/api/collections/subscribers/records/"+sub.Id, `{"status":"unsubscribed","confirmedAt":""}`, fixture.Headers(testkit.Admin))
+	require.Equal(t, http.StatusOK, a.Status, a.Body)
+	after := subscriber(t, app, "imported@example.test")
+	assert.Equal(t, sub.GetDateTime("confirmedAt"), after.GetDateTime("confirmedAt"))
+	assert.False(t, after.GetDateTime("unsubscribedAt").IsZero())
+
+	m := save(t, app, "messages", map[string]any{"name": "A", "email": "a@example.test", "body": "hi", "ip": "203.0.113.1"})
+	a = c.json(http.MethodPatch, "/api/collections/messages/records/"+m.Id, `{"status":"read","ip":"1.2.3.4"}`, fixture.Headers(testkit.Admin))
+	require.Equal(t, http.StatusOK, a.Status, a.Body)
+	assert.Contains(t, a.Body, `"status":"read"`)
+	assert.Contains(t, a.Body, `"ip":"203.0.113.1"`)
+}

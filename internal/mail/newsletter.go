@@ -39,6 +39,36 @@ func registerNewsletter(app core.App) {
 	}
 	app.OnRecordCreate("subscribers").BindFunc(lower)
 	app.OnRecordUpdate("subscribers").BindFunc(lower)
+
+	// confirmedAt and unsubscribedAt are the server's: a client value (an
+	// admin through the records API or the dashboard) is ignored, and a status
+	// an admin sets stamps them as the endpoints do
+	app.OnRecordCreateRequest("subscribers").BindFunc(func(e *core.RecordRequestEvent) error {
+		e.Record.Set("confirmedAt", nil)
+		e.Record.Set("unsubscribedAt", nil)
+		stampStatus(e.Record, "")
+		return e.Next()
+	})
+	app.OnRecordUpdateRequest("subscribers").BindFunc(func(e *core.RecordRequestEvent) error {
+		orig := e.Record.Original()
+		e.Record.Set("confirmedAt", orig.Get("confirmedAt"))
+		e.Record.Set("unsubscribedAt", orig.Get("unsubscribedAt"))
+		stampStatus(e.Record, orig.GetString("status"))
+		return e.Next()
+	})
+}
+
+// stampStatus dates a status change made through the records API.
+func stampStatus(r *core.Record, was string) {
+	now := types.NowDateTime()
+	switch st := r.GetString("status"); {
+	case st == was:
+	case st == "active":
+		r.Set("confirmedAt", now)
+		r.Set("unsubscribedAt", nil)
+	case st == "unsubscribed":
+		r.Set("unsubscribedAt", now)
+	}
 }
 
 type subscribeBody struct {
