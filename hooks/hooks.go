@@ -20,6 +20,7 @@ func Register(app core.App) {
 	registerPerPageCap(app)
 	registerSecurityHeaders(app)
 	registerGuards(app)
+	registerFilterGuard(app)
 	registerTextClean(app)
 	registerUsers(app)
 	registerTopics(app)
