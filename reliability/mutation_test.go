@@ -107,6 +107,24 @@ func TestRuleMutations(t *testing.T) {
 	for _, s := range survivors {
 		t.Errorf("mutant survived the whole authz matrix: %s", s)
 	}
+
+	// The filter guard is a mechanism, not a rule: unregistering it
+	// (LECTERN_GUARD_MUTATION=off, read by hooks/export_test.go) must make
+	// the generated leak test fail.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel2()
+	cmd := exec.CommandContext(ctx2, bin, "-test.run", "^TestFilterLeaks$", "-test.count=1")
+	cmd.Dir = hooksDir
+	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_GUARD_MUTATION=off")
+	out, err := cmd.CombinedOutput()
+	switch {
+	case err == nil:
+		t.Errorf("mutant survived: TestFilterLeaks passes with the filter guard unregistered")
+	case !strings.Contains(string(out), " learns "):
+		t.Errorf("filter guard mutant: TestFilterLeaks failed for another reason:\n%s", tail(string(out), 1500))
+	default:
+		t.Logf("caught  filter guard unregistered by TestFilterLeaks")
+	}
 }
 
 const signedIn = `@request.auth.id != ""`
