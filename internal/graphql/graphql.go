@@ -22,6 +22,8 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
+
+	"lectern/internal/ruleguard"
 )
 
 // Path is the endpoint's route.
@@ -228,5 +230,5 @@ func writeResult(e *core.RequestEvent, r response) error {
 // checkFilter is the one place a client's filter and sort meet Lectern's
 // filter guard (the same check REST's list requests pass).
 func checkFilter(app core.App, c *core.Collection, auth *core.Record, filter, sort string) error {
-	return nil
+	return ruleguard.Check(app, c, auth, filter, sort)
 }
