@@ -3,7 +3,7 @@
 // the next issue once and unsubscribes from its link.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSite, launchBrowser, watchPage, publishPost, audit, shot } from "./helpers.mjs";
+import { startSite, launchBrowser, watchPage, publishPost, audit, shot, client } from "./helpers.mjs";
 import { startMailpit, useMailpit, tokenIn } from "../lib/mailpit.mjs";
 
 let site, browser, mp, author, topic;
@@ -98,5 +98,34 @@ test("contact page: a message reaches the admins; the honeypot is invisible", as
   const [m] = await mp.waitFor(1, `to:${admin.email}`);
   assert.equal((await mp.message(m.ID)).ReplyTo[0].Address, "paula@example.test");
   watch.assertClean("contact");
+  await context.close();
+});
+
+test("account mail: the verification and password-reset links open the site's pages", async () => {
+  const user = await site.user("student", { name: "Vera Verify" });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const watch = watchPage(page, site.url);
+
+  await user.pb.collection("users").requestVerification(user.email);
+  const [v] = await mp.waitFor(1, `to:${user.email} subject:Verify`);
+  const verify = (await mp.message(v.ID)).HTML;
+  assert.match(verify, /Lectern/);
+  await page.goto(`${site.url}/verify?token=${encodeURIComponent(tokenIn(verify, `${site.url}/verify?token=`))}`);
+  await page.getByRole("button", { name: "Verify my email" }).click();
+  await page.locator("#main").getByText("Your email address is verified.").waitFor();
+  assert.equal((await site.su.collection("users").getOne(user.id)).verified, true);
+
+  await user.pb.collection("users").requestPasswordReset(user.email);
+  const [r] = await mp.waitFor(1, `to:${user.email} subject:Reset`);
+  const reset = (await mp.message(r.ID)).HTML;
+  await page.goto(`${site.url}/reset-password?token=${encodeURIComponent(tokenIn(reset, `${site.url}/reset-password?token=`))}`);
+  await audit(page, "reset-password page");
+  await page.getByLabel("New password", { exact: true }).fill("a-brand-new-password");
+  await page.getByLabel("Repeat password").fill("a-brand-new-password");
+  await page.getByRole("button", { name: "Set the new password" }).click();
+  await page.locator("#main").getByText("Your password is changed.").waitFor();
+  await client(site.url).collection("users").authWithPassword(user.email, "a-brand-new-password");
+  watch.assertClean("account mail");
   await context.close();
 });

@@ -38,6 +38,18 @@ func TestAccountMailLinksToTheSite(t *testing.T) {
 	a = c.json(http.MethodPost, "/api/collections/users/confirm-password-reset",
 		`{"token":"`+tok+`","password":"New-pass-12345","passwordConfirm":"New-pass-12345"}`, nil)
 	require.Equal(t, http.StatusNoContent, a.Status, a.Body)
+
+	a = c.json(http.MethodPost, "/api/collections/users/request-email-change", `{"newEmail":"moved@example.test"}`, fixture.Headers(testkit.Student2))
+	require.Equal(t, http.StatusNoContent, a.Status, a.Body)
+	msgs = mp.WaitFor(t, 1, "to:moved@example.test", 10*time.Second)
+	m = mp.Message(t, msgs[0].ID)
+	assert.Contains(t, m.Subject, "Confirm your new Lectern email")
+	tok = tokenIn(t, m.HTML, site+"/confirm-email-change?token=")
+	a = c.json(http.MethodPost, "/api/collections/users/confirm-email-change", `{"token":"`+tok+`","password":"`+testkit.Password+`"}`, nil)
+	require.Equal(t, http.StatusNoContent, a.Status, a.Body)
+	u, err := app.FindRecordById("users", testkit.UserStudent2)
+	require.NoError(t, err)
+	assert.Equal(t, "moved@example.test", u.Email())
 }
 
 func TestReplyNotificationAndOptOut(t *testing.T) {
