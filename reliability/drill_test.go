@@ -94,7 +94,16 @@ func drillRound(t *testing.T, litestreamBin string, seed uint64) string {
 	go func() { defer wg.Done(); probes.run(ctx, wl, rate) }()
 	time.Sleep(envDuration(t, "LECTERN_DR_WRITE_FOR", 12*time.Second))
 
-	// --- the disk is gone: both processes die at once, the data dir with them
+	// --- the disk is gone: both processes die at once, the data dir with them.
+	// The kill lands while writes flow steadily (a probe acknowledged in the
+	// last 100 ms and at least half the rate in the last second, waited for
+	// up to 20 s): during one of Litestream's checkpoint pauses nothing is
+	// acknowledged, so nothing could be lost, and right after one the queued
+	// writes are acknowledged in a burst.
+	flowing := time.Now().Add(20 * time.Second)
+	for time.Now().Before(flowing) && !probes.steady(rate) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	killedAt := time.Now()
 	syscall.Kill(-rep.Process.Pid, syscall.SIGKILL)
 	s.kill()
@@ -233,6 +242,9 @@ func startLitestream(t *testing.T, bin, cfg string, env []string) *litestreamPro
 		if t.Failed() {
 			t.Logf("litestream output:\n%s", tail(out.String(), 3000))
 		}
+		if p := os.Getenv("LECTERN_DR_LITESTREAM_LOG"); p != "" {
+			os.WriteFile(p, []byte(out.String()), 0o644) // for a look at its checkpoints
+		}
 	})
 	return p
 }
@@ -322,6 +334,17 @@ func (p *probeLog) run(ctx context.Context, wl *workload, perSecond int) {
 			}
 		}()
 	}
+}
+
+// steady reports whether probes flow: one acknowledged in the last 100 ms
+// and at least half the rate over the last second.
+func (p *probeLog) steady(rate int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.ids) == 0 || time.Since(p.ids[len(p.ids)-1].at) > 100*time.Millisecond {
+		return false
+	}
+	return countSince(p.ids, time.Now().Add(-time.Second)) >= rate/2
 }
 
 func (p *probeLog) acked() []probe {
