@@ -56,7 +56,13 @@ func drillRound(t *testing.T, litestreamBin string, seed uint64) string {
 	s3 := startFakeS3(t, bucket)
 	s := newServer(t, serverOptions{})
 	if n := envInt(t, "LECTERN_DR_SEED_POSTS", 1); n > 1 {
-		s.cli("seed", "--posts", fmt.Sprint(n), "--comments", fmt.Sprint(n*5))
+		// s.cli's 2-minute bound is for small commands; 100 MB takes longer
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		out, err := exec.CommandContext(ctx, s.bin, "seed", "--posts", fmt.Sprint(n), "--comments", fmt.Sprint(n*5), "--dir", s.dir).CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("lectern seed: %v\n%s", err, tail(string(out), 2000))
+		}
 	}
 	s.start()
 	w := newWorld(t, s)
@@ -78,7 +84,7 @@ func drillRound(t *testing.T, litestreamBin string, seed uint64) string {
 		cfg = c // another Litestream config to drill, e.g. other intervals
 	}
 	rep := startLitestream(t, litestreamBin, cfg, lsEnv)
-	drillWait(t, 30*time.Second, "the first replica of data.db and auxiliary.db in S3", func() bool {
+	drillWait(t, 3*time.Minute, "the first replica of data.db and auxiliary.db in S3", func() bool {
 		return len(s3.keys(t, bucket, "lectern/data.db/")) > 0 && len(s3.keys(t, bucket, "lectern/auxiliary.db/")) > 0
 	})
 	dbSize := fileSize(filepath.Join(s.dir, "data.db"))
