@@ -76,6 +76,7 @@ func main() {
 		search.NewReindexCommand(app),
 		apidocs.NewTypesCommand(app),
 		hooks.NewCheckCountersCommand(app),
+		healthcheck.NewCommand(),
 		mail.NewCommand(app),
 	)
 

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // DefaultURL is the health endpoint of a server on the image's default address.
@@ -38,4 +40,22 @@ func Run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// NewCommand lists `healthcheck` in `lectern --help`. main.go answers the
+// command before PocketBase starts, so this RunE only runs if that is removed.
+func NewCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:          "healthcheck [url]",
+		Short:        "GET /api/health (default " + DefaultURL + ", or $LECTERN_HEALTHCHECK_URL); exit 0 on a 200",
+		Example:      "  lectern healthcheck\n  lectern healthcheck http://127.0.0.1:8090/api/health",
+		Args:         cobra.MaximumNArgs(1),
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if Run(args, cmd.ErrOrStderr()) != 0 {
+				return fmt.Errorf("unhealthy")
+			}
+			return nil
+		},
+	}
 }
