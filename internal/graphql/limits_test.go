@@ -191,6 +191,8 @@ func TestBadRequests(t *testing.T) {
 		{"hidden field in a filter", testkit.Student, `{ users(filter: "password != ''") { totalItems } }`, "Invalid filter or sort", 400},
 		{"@collection in a filter", testkit.Student, `{ posts(filter: "@collection.posts.status = 'draft'") { totalItems } }`, "Only superusers can filter by @collection.", 403},
 		{"@request in a sort", testkit.Guest, `{ posts(sort: "@request.auth.id") { totalItems } }`, "Only superusers can filter by @request.", 403},
+		{"filter guard: every-match over a back-relation", testkit.Student, `{ posts(filter: "comments_via_post.body !~ 'spam'") { totalItems } }`, "", 400},
+		{"filter guard in a back-relation's filter", testkit.Student, `{ courses { items { lessons(filter: "course.reviews_via_course.body != 'x'") { totalItems } } } }`, "", 400},
 		{"bad filter in a back-relation", testkit.Guest, `{ posts { items { comments(filter: "nope ~ 1") { totalItems } } } }`, "Invalid filter or sort", 400},
 		{"fragment cycle", testkit.Guest, `{ posts { ...A } } fragment A on PostList { ...B } fragment B on PostList { ...A }`, "Cannot spread fragment", 0},
 		{"unknown operation", testkit.Guest, `query A { posts { totalItems } }`, "", 0},
@@ -202,13 +204,21 @@ func TestBadRequests(t *testing.T) {
 		require.NoError(t, json.Unmarshal(out, &r), c.name)
 		require.NotEmpty(t, r.Errors, "%s: %s", c.name, out)
 		assert.Contains(t, r.Errors[0].Message, c.want, c.name)
+		if strings.HasPrefix(c.name, "filter guard") {
+			data, _ := r.Errors[0].Extensions["data"].(map[string]any)
+			f, _ := data["filter"].(map[string]any)
+			assert.Equal(t, "validation_filter_every_match", f["code"], "%s: the guard's refusal naming the path: %s", c.name, out)
+		}
 		if c.status != 0 {
 			assert.Equal(t, c.status, r.Errors[0].Extensions["status"], "%s: REST's status in extensions", c.name)
 			// the field REST refused is null; nothing else leaked into data
 			if r.Data != nil {
-				if posts, ok := r.Data["posts"].(map[string]any); ok {
-					for _, it := range posts["items"].([]any) {
-						assert.Nil(t, it.(map[string]any)["comments"], c.name)
+				if list, ok := r.Data[map[bool]string{true: "courses", false: "posts"}[r.Data["courses"] != nil]].(map[string]any); ok {
+					// a refused back-relation: null under every parent
+					for _, it := range list["items"].([]any) {
+						for k, v := range it.(map[string]any) {
+							assert.Nil(t, v, "%s: %s", c.name, k)
+						}
 					}
 				} else {
 					for k, v := range r.Data {

@@ -102,9 +102,12 @@ func casesFor(collection string) []listCase {
 	specific := map[string][]listCase{
 		"users":       {{filter: `role = "student"`, sort: "name"}, {filter: `name ~ "a"`, sort: "-name"}},
 		"topics":      {{filter: `name = "Go"`}},
-		"posts":       {{filter: `status = "draft"`}, {filter: `status != "published"`, sort: "title"}, {filter: `author.role = "author"`, sort: "-title"}, {filter: `topics.name ?= "Go"`}},
+		"posts":       {{filter: `status = "draft"`}, {filter: `status != "published"`, sort: "title"}, {filter: `author.role = "author"`, sort: "-title"}, {filter: `topics.name ?= "Go"`},
+			// the filter guard: an every-match over a back-relation is refused on both, an any-match allowed
+			{filter: `comments_via_post.body !~ "spam"`}, {filter: `comments_via_post.body ?~ "Great"`, sort: "-title"}},
 		"comments":    {{filter: `status = "hidden"`}, {filter: `post.status = "published"`, sort: "-body"}, {filter: `parent != ""`}, {filter: `author = "` + testkit.UserStudent + `"`, sort: "body"}},
-		"courses":     {{filter: `status = "draft"`}, {filter: `price > 0`, sort: "-price"}, {filter: `instructor.name ~ "Ines"`, sort: "title"}},
+		"courses":     {{filter: `status = "draft"`}, {filter: `price > 0`, sort: "-price"}, {filter: `instructor.name ~ "Ines"`, sort: "title"},
+			{filter: `lessons_via_course.title != "Pods"`}, {filter: `reviews_via_course.rating ?> 3`}},
 		"lessons":     {{filter: `freePreview = false`, sort: "position"}, {filter: `course.status = "published"`, sort: "-position,title"}},
 		"enrollments": {{filter: `user = "` + testkit.UserStudent2 + `"`}, {filter: `status = "cancelled"`}, {filter: `course.instructor = "` + testkit.UserInstructor + `"`, sort: "-progress,id"}},
 		"reviews":     {{filter: `rating >= 4`, sort: "-rating"}, {filter: `course.status = "published"`, sort: "body"}},
@@ -189,14 +192,21 @@ func compareRecord(t *testing.T, sh shape, rest, gql map[string]any, ctx string)
 
 // compareList asserts a GraphQL list answer equals REST's for the same request
 // and returns the number of items compared.
-func compareList(t *testing.T, sh shape, code int, rest map[string]any, gqlList any, gqlErr string, ctx string) int {
+func compareList(t *testing.T, sh shape, code int, rest map[string]any, gqlList any, r gqlResponse, ctx string) int {
 	t.Helper()
 	if code != http.StatusOK {
+		refusedSeen++
 		assert.Nil(t, gqlList, "%s: REST answered %d, GraphQL gave data", ctx, code)
-		assert.NotEmpty(t, gqlErr, "%s: REST answered %d, GraphQL no error", ctx, code)
+		if assert.NotEmpty(t, r.Errors, "%s: REST answered %d, GraphQL no error", ctx, code) {
+			e := r.Errors[0]
+			assert.EqualValues(t, code, e.Extensions["status"], "%s: REST's status", ctx)
+			if code == http.StatusBadRequest && len(rest["data"].(map[string]any)) > 0 {
+				assert.Equal(t, rest["data"], e.Extensions["data"], "%s: the refused field path, as REST names it", ctx)
+			}
+		}
 		return 0
 	}
-	require.Empty(t, gqlErr, "%s: GraphQL error where REST answered 200", ctx)
+	require.Empty(t, r.Errors, "%s: GraphQL error where REST answered 200", ctx)
 	g, ok := gqlList.(map[string]any)
 	require.True(t, ok, "%s: no GraphQL list: %#v", ctx, gqlList)
 	for _, k := range []string{"page", "perPage", "totalItems", "totalPages"} {
@@ -220,12 +230,9 @@ func compareList(t *testing.T, sh shape, code int, rest map[string]any, gqlList 
 	return len(restItems)
 }
 
-func firstError(r gqlResponse) string {
-	if len(r.Errors) == 0 {
-		return ""
-	}
-	return r.Errors[0].Message
-}
+// refusedSeen counts the lists both APIs refused, so the refusal half of the
+// comparison is known to have run.
+var refusedSeen int
 
 // TestParityLists lists every collection as every role with the same
 // filters, sorts and pages over REST and GraphQL: same records in the same
@@ -233,6 +240,7 @@ func firstError(r gqlResponse) string {
 func TestParityLists(t *testing.T) {
 	s := newServer(t)
 	compared := 0
+	refusedSeen = 0
 	for _, name := range schemaCollections(t, s.app) {
 		c, err := s.app.FindCollectionByNameOrId(name)
 		require.NoError(t, err)
@@ -249,12 +257,15 @@ func TestParityLists(t *testing.T) {
 				}
 				code, rest := s.rest(who, "/api/collections/"+name+"/records", q)
 				r := s.gql(who, query, lc.vars())
-				compared += compareList(t, sh, code, rest, r.Data[name], firstError(r), ctx)
+				compared += compareList(t, sh, code, rest, r.Data[name], r, ctx)
 			}
 		}
 	}
-	// the comparison covered real rows, not empty pages
+	// the comparison covered real rows, not empty pages, and refusals (the
+	// filter guard's among them)
 	assert.Greater(t, compared, 500, "items compared")
+	t.Logf("%d items compared, %d lists refused by both", compared, refusedSeen)
+	assert.Greater(t, refusedSeen, 10, "lists refused by both")
 }
 
 // TestParityFacts pins what the rules must hide or show in GraphQL, so the
@@ -380,7 +391,7 @@ func TestParityBackRelations(t *testing.T) {
 					q := lc.rest(fmt.Sprintf("%s = %q", br.rel, id))
 					q.Set("expand", strings.Join(sh.rels, ","))
 					code, rest := s.rest(who, "/api/collections/"+br.child+"/records", q)
-					compared += compareList(t, sh, code, rest, pm[br.field], firstError(r), ctx)
+					compared += compareList(t, sh, code, rest, pm[br.field], r, ctx)
 				}
 			}
 		}
