@@ -19,6 +19,7 @@ import (
 	"lectern/hooks"
 	"lectern/internal/apidocs"
 	"lectern/internal/cache"
+	"lectern/internal/checkout"
 	"lectern/internal/datadir"
 	"lectern/internal/dbconn"
 	"lectern/internal/envflags"
@@ -70,6 +71,7 @@ func main() {
 	ops.Register(app, app.RootCmd)
 	webhooks.Register(app)
 	storage.Register(app)
+	checkout.Register(app)
 
 	app.RootCmd.AddCommand(
 		seed.NewCommand(app),

@@ -295,7 +295,7 @@ func TestCourseUpdate(t *testing.T) {
 			ExpectedContent: []string{`"price":{"code":"validation_price_precision"`},
 			ExpectedEvents:  updateRefused,
 			AfterTestFunc: func(t testing.TB, app *tests.TestApp, _ *http.Response) {
-				assert.Equal(t, 99.5, findRecord(t, app, "courses", testkit.CoursePublished).GetFloat("price"))
+				assert.Equal(t, 0.0, findRecord(t, app, "courses", testkit.CoursePublished).GetFloat("price"))
 			},
 		},
 		{

@@ -1,11 +1,15 @@
 package hooks
 
 import (
+	"errors"
 	"math"
 
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
+
+	"lectern/internal/checkout"
 )
 
 func registerEnrollments(app core.App, parents *announcer) {
@@ -22,12 +26,26 @@ func registerEnrollments(app core.App, parents *announcer) {
 		if e.Record.GetString("status") != "cancelled" {
 			e.Record.Set("status", "active")
 		}
+		// a paid course is bought (internal/checkout), not joined; admins may
+		// still enroll anyone for free
+		if !callerOf(e.RequestEvent).admin() {
+			if err := checkout.RefuseJoin(e.App, e.Record.GetString("course")); err != nil {
+				return purchaseError(err)
+			}
+		}
 		return e.Next()
 	})
 	app.OnRecordUpdateRequest("enrollments").BindFunc(func(e *core.RecordRequestEvent) error {
 		orig := e.Record.Original().GetString("status")
 		if e.Record.GetString("status") == "completed" && orig != "completed" {
 			e.Record.Set("status", orig)
+		}
+		// access to a paid course follows its order: a refunded or disputed
+		// buyer cannot switch the enrollment back on
+		if orig == "cancelled" && e.Record.GetString("status") != "cancelled" && !callerOf(e.RequestEvent).admin() {
+			if err := checkout.RefuseReactivate(e.App, e.Record.GetString("course"), e.Record.GetString("user")); err != nil {
+				return purchaseError(err)
+			}
 		}
 		return e.Next()
 	})
@@ -72,6 +90,16 @@ func registerEnrollments(app core.App, parents *announcer) {
 			return count(e, tx)
 		})
 	})
+}
+
+// purchaseError is the contract's 400 on course for a paid course joined
+// without buying it; other errors pass through.
+func purchaseError(err error) error {
+	if errors.Is(err, checkout.ErrMustPurchase) {
+		return apis.NewBadRequestError("Failed to enroll.", validation.Errors{"course": validation.NewError(
+			"validation_course_must_be_purchased", "This course must be purchased.")})
+	}
+	return err
 }
 
 // checkEnrollable enforces, at create: the course is published and the user

@@ -25,6 +25,8 @@ type fieldPolicy struct {
 	// owner is set from the signed-in user on create and never changes; only a
 	// superuser (the dashboard, where there is no signed-in user) picks it.
 	owner string
+	// adminOwner lets admins pick the owner too (an admin enrolls a student).
+	adminOwner bool
 }
 
 var policies = map[string]fieldPolicy{
@@ -34,7 +36,7 @@ var policies = map[string]fieldPolicy{
 	"comments":    {server: []string{"edited"}, fixed: []string{"post", "parent"}, owner: "author"},
 	"courses":     {server: []string{"ratingAvg", "ratingCount", "enrollmentsCount"}, owner: "instructor"},
 	"lessons":     {fixed: []string{"course"}},
-	"enrollments": {server: []string{"progress"}, fixed: []string{"course"}, owner: "user"},
+	"enrollments": {server: []string{"progress"}, fixed: []string{"course"}, owner: "user", adminOwner: true},
 	"reviews":     {fixed: []string{"course"}, owner: "user"},
 }
 
@@ -55,7 +57,8 @@ func registerGuards(app core.App) {
 		for _, f := range p.server {
 			e.Record.Set(f, blank.Get(f))
 		}
-		if p.owner != "" && (!who.superuser || e.Record.GetString(p.owner) == "") {
+		picks := who.superuser || (p.adminOwner && who.admin())
+		if p.owner != "" && (!picks || e.Record.GetString(p.owner) == "") {
 			e.Record.Set(p.owner, who.id)
 		}
 		return e.Next()

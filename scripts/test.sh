@@ -69,6 +69,16 @@ report() {
 }
 trap report EXIT
 
+# --- stripe-mock ---------------------------------------------------------------
+# Stripe's fake of its API for the payment tests (internal/checkout, the
+# reliability kill test, e2e): pinned, built once into .tools/ by the script.
+ensure_stripe_mock() {
+	STRIPE_MOCK_BIN=$(bash scripts/stripe-mock.sh) || return 1
+	export STRIPE_MOCK_BIN
+	echo "stripe-mock: $STRIPE_MOCK_BIN"
+}
+step "stripe-mock" ensure_stripe_mock
+
 # --- Go ----------------------------------------------------------------------
 
 # mailpit, the SMTP server the mail tests start (Go and e2e): built once here

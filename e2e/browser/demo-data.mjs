@@ -139,7 +139,8 @@ export async function createDemoData(site) {
     }
     for (const [i, rating] of c.ratings.entries()) {
       const s = students[i % students.length];
-      await s.pb.collection("enrollments").create({ course: course.id });
+      // paid courses are bought, not joined: the superuser enrolls the demo students
+      await site.su.collection("enrollments").create({ course: course.id, user: s.id });
       await s.pb.collection("reviews").create({ course: course.id, rating, body: rating >= 5 ? "Excellent, clear and practical." : "Good course, a bit fast in places." });
     }
   }

@@ -53,10 +53,11 @@ const uniq = () => `${process.pid}-${Date.now().toString(36)}-${++seq}`;
  * hour, 10 sign-ins a minute…). The browser tests make a handful of users and
  * keep them on; the demo-data script makes dozens of records in seconds from one
  * IP and switches them off as the superuser (PATCH /api/settings).
+ * env: extra environment of the server (the checkout test's LECTERN_STRIPE_*).
  */
-export async function startSite({ relaxRateLimits = false } = {}) {
+export async function startSite({ relaxRateLimits = false, env } = {}) {
   const superuser = { email: `su-${uniq()}@lectern.test`, password: `su-pass-${uniq()}` };
-  const server = await startServer({ superuser });
+  const server = await startServer({ superuser, env });
   const url = server.url;
   const su = client(url);
   try {

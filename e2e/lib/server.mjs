@@ -66,6 +66,7 @@ for (const [sig, code] of [
  *     Lectern ships with them ON (20 auth/min, 50 sign-ups/hour, 20 comments/min
  *     per IP…) and a test suite is one IP making hundreds of writes a minute,
  *     so the SDK suite relaxes them; the test of the limiter itself does not.
+ *   env (object): extra environment of the server (LECTERN_STRIPE_* for checkout).
  * Returns {url, dir, port, superuser, stop(), run(args), output()}.
  */
 export async function startServer(opts = {}) {
@@ -87,6 +88,7 @@ export async function startServer(opts = {}) {
   const port = await freePort();
   const child = spawn(bin, ["serve", "--http", `127.0.0.1:${port}`, "--dir", dataDir, "--dev=false"], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...(opts.env || {}) },
   });
   running.set(child, dir);
   child.once("exit", () => running.delete(child));

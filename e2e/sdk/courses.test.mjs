@@ -85,7 +85,7 @@ test("courses: drafts hidden from others; update/delete by the instructor or an 
 });
 
 test("lessons: free previews are public, the rest for enrolled students, the instructor and admins", async () => {
-  const c = await course(instructor.pb, { title: "Lessons course", status: "published" });
+  const c = await course(instructor.pb, { title: "Lessons course", status: "published", price: 0 }); // free: joined, not bought
   await rejects(instructor2.pb.collection("lessons").create({ course: c.id, title: "Intruder", position: 1 }), 400);
   await rejects(student.pb.collection("lessons").create({ course: c.id, title: "Intruder", position: 1 }), 400);
   const l1 = await instructor.pb.collection("lessons").create({ course: c.id, title: "Intro", position: 1, freePreview: true, body: "<p>hi<script>x</script></p>" });
@@ -137,10 +137,10 @@ test("lessons: free previews are public, the rest for enrolled students, the ins
 });
 
 test("enrollments: own, server-set, one per course, readable by the user, the instructor and admins", async () => {
-  const c = await course(instructor.pb, { title: "Enroll me", status: "published" });
+  const c = await course(instructor.pb, { title: "Enroll me", status: "published", price: 0 });
   const lessons = [];
   for (let i = 1; i <= 3; i++) lessons.push(await instructor.pb.collection("lessons").create({ course: c.id, title: `L${i}`, position: i }));
-  const elsewhere = await course(instructor.pb, { title: "Other course", status: "published" });
+  const elsewhere = await course(instructor.pb, { title: "Other course", status: "published", price: 0 });
   const foreign = await instructor.pb.collection("lessons").create({ course: elsewhere.id, title: "X", position: 1 });
 
   await rejects(w.guest().collection("enrollments").create({ course: c.id }), 400);
@@ -212,7 +212,7 @@ test("enrollments: own, server-set, one per course, readable by the user, the in
 });
 
 test("reviews: enrolled users, once per course; rating average kept exact; public for published courses", async () => {
-  const c = await course(instructor.pb, { title: "Rated", status: "published" });
+  const c = await course(instructor.pb, { title: "Rated", status: "published", price: 0 });
   await rejects(student.pb.collection("reviews").create({ course: c.id, rating: 5 }), 400, { course: null });
   await rejects(w.guest().collection("reviews").create({ course: c.id, rating: 5 }), 400);
 
@@ -263,7 +263,7 @@ test("reviews: enrolled users, once per course; rating average kept exact; publi
 });
 
 test("cascades keep the counters exact: a deleted user, a deleted lesson, a deleted course", async () => {
-  const c = await course(instructor.pb, { title: "Cascades", status: "published" });
+  const c = await course(instructor.pb, { title: "Cascades", status: "published", price: 0 });
   const l1 = await instructor.pb.collection("lessons").create({ course: c.id, title: "A", position: 1 });
   const l2 = await instructor.pb.collection("lessons").create({ course: c.id, title: "B", position: 2 });
   const u1 = await w.user("student");

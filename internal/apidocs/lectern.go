@@ -32,6 +32,9 @@ var lecternRoutes = []lecternRoute{
 	{http.MethodGet, "/feed.json", feed("/feed.json", "feeds_json", "JSON Feed 1.1 of the latest published posts", "application/feed+json")},
 	{http.MethodGet, "/topics/{slug}/feed.xml", feed("/topics/{slug}/feed.xml", "feeds_topic", "RSS 2.0 feed of one topic's published posts", "application/rss+xml")},
 	{http.MethodGet, "/sitemap.xml", feed("/sitemap.xml", "feeds_sitemap", "Sitemap of the home page, published posts and published courses", "application/xml")},
+	{http.MethodPost, "/api/courses/{id}/checkout", (*openAPIBuilder).checkoutStart},
+	{http.MethodPost, "/api/stripe/webhook", (*openAPIBuilder).checkoutWebhook},
+	{http.MethodGet, "/api/checkout/{sessionId}", (*openAPIBuilder).checkoutState},
 	{http.MethodGet, PathOpenAPI, (*openAPIBuilder).selfOpenAPI},
 	{http.MethodGet, PathDocs, (*openAPIBuilder).selfDocs},
 	{http.MethodGet, PathTypes, (*openAPIBuilder).selfTypes},
@@ -58,6 +61,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 			tag = "webhooks"
 		case PathMetrics:
 			tag = "operations"
+		case "/api/courses/{id}/checkout", "/api/stripe/webhook", "/api/checkout/{sessionId}":
+			tag = "payments"
 		}
 		if !slices.Contains(tags, tag) || !b.opts.HasRoute(r.method, r.path) {
 			continue
@@ -73,6 +78,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 				b.addTag(tag, "Lectern's newsletter (double opt-in, one-click unsubscribe) and contact form; mail goes out through Settings → Mail.")
 			case "feeds":
 				b.addTag(tag, "Lectern's syndication feeds and sitemap (outside /api, for feed readers and crawlers).")
+			case "payments":
+				b.addTag(tag, "Paid courses with Stripe Checkout: buy, Stripe's webhook, and the success page's order state.")
 			case "reference":
 				b.addTag(tag, "This reference: the OpenAPI document, its docs page and the JS SDK types.")
 			case "webhooks":

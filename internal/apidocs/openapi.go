@@ -69,7 +69,7 @@ func BuildOpenAPI(collections []*core.Collection, opts Options) ([]byte, error) 
 			b.auth(c)
 		}
 	}
-	b.lecternRoutes("search", "graphql", "mail", "feeds", "webhooks")
+	b.lecternRoutes("search", "graphql", "mail", "feeds", "webhooks", "payments")
 	b.realtime()
 	b.files()
 	b.lecternRoutes("reference", "operations")

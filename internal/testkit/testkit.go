@@ -60,9 +60,9 @@ const (
 	CommentReply    = "creply000000001" // student2 replying to CommentVisible
 	CommentOther    = "cother000000001" // student2 on PostPublished2
 
-	CoursePublished  = "kpublished00001" // instructor, published
+	CoursePublished  = "kpublished00001" // instructor, published, free (paid courses are bought: internal/checkout)
 	CourseDraft      = "kdraft000000001" // instructor, draft
-	CoursePublished2 = "kpublished00002" // instructor2, published
+	CoursePublished2 = "kpublished00002" // instructor2, published, free
 
 	LessonFree  = "lfree0000000001" // CoursePublished, free preview, position 1
 	LessonPaid  = "lpaid0000000001" // CoursePublished, position 2
@@ -197,9 +197,9 @@ func populate(app core.App, f *Fixture) error {
 		{"comments", CommentReply, map[string]any{"post": PostPublished, "author": UserStudent2, "parent": CommentVisible, "body": "Reply"}},
 		{"comments", CommentOther, map[string]any{"post": PostPublished2, "author": UserStudent2, "body": "Nice"}},
 
-		{"courses", CoursePublished, map[string]any{"title": "Node.JS", "summary": "Server-side JavaScript", "instructor": UserInstructor, "durationDays": 45, "mode": "hybrid", "level": "beginner", "price": 99.5, "status": "published"}},
+		{"courses", CoursePublished, map[string]any{"title": "Node.JS", "summary": "Server-side JavaScript", "instructor": UserInstructor, "durationDays": 45, "mode": "hybrid", "level": "beginner", "price": 0, "status": "published"}},
 		{"courses", CourseDraft, map[string]any{"title": "Rust in depth", "instructor": UserInstructor, "durationDays": 30, "mode": "online", "level": "advanced", "price": 0, "status": "draft"}},
-		{"courses", CoursePublished2, map[string]any{"title": "Kubernetes", "instructor": UserInstr2, "durationDays": 10, "mode": "onsite", "level": "intermediate", "price": 10, "status": "published"}},
+		{"courses", CoursePublished2, map[string]any{"title": "Kubernetes", "instructor": UserInstr2, "durationDays": 10, "mode": "onsite", "level": "intermediate", "price": 0, "status": "published"}},
 
 		{"lessons", LessonFree, map[string]any{"course": CoursePublished, "title": "Intro", "position": 1, "freePreview": true}},
 		{"lessons", LessonPaid, map[string]any{"course": CoursePublished, "title": "Streams", "position": 2}},

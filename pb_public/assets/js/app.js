@@ -10,12 +10,14 @@ import { coursesView } from "./views/courses.js";
 import { courseView } from "./views/course.js";
 import { loginView, signupView } from "./views/auth.js";
 import * as mail from "./views/mail.js";
+import { myCoursesView } from "./views/mine.js";
 
 const routes = [
   { re: /^\/$/, view: blogView, nav: "blog" },
   { re: /^\/posts\/([^/]+)\/?$/, view: postView, nav: "blog" },
   { re: /^\/courses\/?$/, view: coursesView, nav: "courses" },
   { re: /^\/courses\/([^/]+)\/?$/, view: courseView, nav: "courses" },
+  { re: /^\/my-courses\/?$/, view: myCoursesView, nav: "mine" },
   { re: /^\/login\/?$/, view: loginView },
   { re: /^\/signup\/?$/, view: signupView },
   { re: /^\/newsletter\/?$/, view: mail.newsletterView },

@@ -73,6 +73,18 @@ export async function courseView(ctx) {
   let enrollment = enrollments?.items[0] || null;
   const isInstructor = !!user && course.instructor === user.id;
   const enrolled = () => !!enrollment && enrollment.status !== "cancelled";
+  const paid = Number(course.price) > 0;
+  // back from Stripe Checkout: ?checkout=<session id> (or "cancelled")
+  const returned = ctx.params.get("checkout") || "";
+  let purchase = null; // GET /api/checkout/{sessionId}: {status, order, enrollment}
+  if (user && returned.startsWith("cs_")) {
+    try {
+      purchase = await pb.send(`/api/checkout/${encodeURIComponent(returned)}`, { method: "GET" });
+      if (purchase.enrollment) enrollment = purchase.enrollment;
+    } catch {
+      purchase = null;
+    }
+  }
   for (const r of reviews.items) upsertReview(r, { prepend: false });
 
   // --- enrollment panel
@@ -91,6 +103,8 @@ export async function courseView(ctx) {
         h("progress", { id: progressId, max: 100, value: enrollment.progress || 0 }, `${enrollment.progress || 0}%`),
         h("p", { class: "progress-text", dataset: { progress: "" } }, `${enrollment.progress || 0}% complete`),
       );
+    } else if (paid) {
+      items.push(...purchaseItems());
     } else {
       const button = h("button", { type: "button", class: "button button-wide", id: "enroll-button" }, enrollment ? "Re-enroll" : "Enroll");
       const error = h("p", { class: "form-error", role: "alert", hidden: true });
@@ -116,6 +130,58 @@ export async function courseView(ctx) {
   };
   renderPanel();
 
+  // --- buying a paid course (Stripe Checkout), and the return from it
+  function purchaseItems() {
+    const items = [];
+    if (purchase?.status === "pending") {
+      items.push(h("p", { class: "purchase-status", role: "status", dataset: { orderStatus: "pending" } }, "Confirming your payment…"));
+      return items;
+    }
+    if (purchase && purchase.status !== "paid") {
+      const words = { failed: "Your payment failed.", expired: "Your checkout expired.", refunded: "This purchase was refunded." };
+      items.push(h("p", { class: "purchase-status", role: "status", dataset: { orderStatus: purchase.status } }, words[purchase.status] || ""));
+    } else if (returned === "cancelled") {
+      items.push(h("p", { class: "purchase-status", role: "status" }, "Checkout cancelled: you were not charged."));
+    }
+    const button = h("button", { type: "button", class: "button button-wide", id: "buy-button" }, `Buy for ${fmt.price(course.price, course.currency)}`);
+    const error = h("p", { class: "form-error", role: "alert", hidden: true });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      error.hidden = true;
+      try {
+        const { url } = await pb.send(`/api/courses/${encodeURIComponent(course.id)}/checkout`, { method: "POST" });
+        location.assign(url); // Stripe's page; it sends the buyer back with ?checkout=<session id>
+      } catch (err) {
+        error.textContent = fmt.errorMessage(err);
+        error.hidden = false;
+        button.disabled = false;
+      }
+    });
+    items.push(button, error);
+    return items;
+  }
+  if (purchase?.status === "pending") {
+    // the success page never waits long: the server asks Stripe on each poll,
+    // and the webhook may land meanwhile
+    let tries = 0;
+    const timer = setInterval(async () => {
+      if (!ctx.isCurrent() || ++tries > 60) return clearInterval(timer);
+      try {
+        const next = await pb.send(`/api/checkout/${encodeURIComponent(returned)}`, { method: "GET" });
+        if (next.status === "pending") return;
+        clearInterval(timer);
+        announce(next.status === "paid" ? "Payment received. All lessons are open." : "The purchase did not complete.");
+        await ctx.refresh("#enroll-h");
+      } catch {
+        // a network blip: the next poll tries again
+      }
+    }, 1000);
+    ctx.onCleanup(() => clearInterval(timer));
+  }
+  if (purchase?.status === "paid") {
+    panel.prepend(h("p", { class: "purchase-status", role: "status", dataset: { orderStatus: "paid" } }, "Payment received. Thank you!"));
+  }
+
   // --- lessons
   const lessonsSection = h("section", { class: "lessons-section", "aria-labelledby": "lessons-h" },
     h("h2", { id: "lessons-h" }, "Lessons"),
@@ -124,7 +190,9 @@ export async function courseView(ctx) {
       : null,
     !enrolled() && !isInstructor
       ? h("p", { class: "locked-note" }, icon("lock"), " ",
-        lessons.length ? "The other lessons unlock when you enroll." : "The lessons unlock when you enroll.")
+        paid
+          ? (lessons.length ? "The other lessons unlock when you buy the course." : "The lessons unlock when you buy the course.")
+          : (lessons.length ? "The other lessons unlock when you enroll." : "The lessons unlock when you enroll."))
       : lessons.length ? null : h("p", { class: "empty" }, "No lessons yet."));
 
   function lessonItem(lesson) {
