@@ -27,6 +27,7 @@ package ruleguard
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/ganigeorgiev/fexpr"
@@ -35,6 +36,9 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/search"
 )
+
+// viaRegex is PocketBase's back-relation pattern (core/record_field_resolver_runner.go).
+var viaRegex = regexp.MustCompile(`^(\w+)_via_(\w+)$`)
 
 // maxHops mirrors PocketBase's maxNestedRels: deeper paths fail there anyway.
 const maxHops = 6
@@ -348,11 +352,12 @@ func (g *guard) resolve(ident string) (path, error) {
 
 		field := coll.Fields.GetByName(prop)
 		if field == nil {
-			// a back-relation: <collection>_via_<field>
-			name, via, ok := strings.Cut(prop, "_via_")
-			if !ok {
+			// a back-relation: <collection>_via_<field>, split as PocketBase does
+			parts := viaRegex.FindStringSubmatch(prop)
+			if len(parts) != 3 {
 				return p, refuse(CodePath, ident, "is not a relation path of "+coll.Name+".")
 			}
+			name, via := parts[1], parts[2]
 			target, err := g.app.FindCachedCollectionByNameOrId(name)
 			if err != nil || target.Fields.GetByName(via) == nil {
 				return p, refuse(CodePath, ident, "is not a relation path of "+coll.Name+".")
