@@ -26,9 +26,10 @@
 // that attempt (with jitter, or later if the error carries a RetryAfter), and
 // "dead" once the schedule is used up or for a Permanent error.
 //
-// Outcomes are recorded in batches (one transaction for all the outcomes
-// that finished meanwhile) so a burst of jobs costs the writers of the site
-// few write transactions.
+// Outcomes are written in batches, at most every 250 ms, by plain UPDATEs
+// (the collection's record hooks and realtime events don't run for them):
+// a burst of jobs then costs the site's writers a few short transactions a
+// second, not one per job.
 package jobs
 
 import (
@@ -36,8 +37,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,9 +105,10 @@ type Queue struct {
 	running  bool
 	cancel   context.CancelFunc
 	stopped  chan struct{}       // closed when the worker loop returned
-	inflight map[string]string   // job id → key
+	busy     int                 // handlers running
+	held     map[string]struct{} // jobs running or whose outcome is not written yet
 	busyKeys map[string]int      // key → running jobs (0 or 1)
-	again    map[string]struct{} // jobs asked to run again (RunNow) while in flight
+	again    map[string]struct{} // held jobs asked to run again (RunNow)
 	handlers sync.WaitGroup
 }
 
@@ -125,7 +130,7 @@ func New(app core.App, cfg Config) *Queue {
 		app:      app,
 		cfg:      cfg,
 		wake:     make(chan struct{}, 1),
-		inflight: map[string]string{},
+		held:     map[string]struct{}{},
 		busyKeys: map[string]int{},
 		again:    map[string]struct{}{},
 	}
@@ -209,29 +214,53 @@ func (q *Queue) poke() {
 	}
 }
 
-// Enqueue inserts a due job with the given fields (stored values: json as a
-// string or []byte) through tx, the transaction of the write that causes it,
-// and wakes the worker after the commit. It returns the job's id. The row is
-// inserted directly, without the collection's record hooks: a write that
-// enqueues jobs pays one INSERT per job.
-func (q *Queue) Enqueue(tx core.App, fields map[string]any) (string, error) {
-	now := types.NowDateTime().String()
-	row := dbx.Params{}
-	for k, v := range fields {
-		row[k] = v
+// Enqueue inserts due jobs, one per fields map (stored values: json as a
+// string or []byte), through tx, the transaction of the write that causes
+// them, and wakes the worker after the commit. It returns the jobs' ids. The
+// rows are inserted directly, in one statement, without the collection's
+// record hooks: a write that enqueues jobs pays one INSERT.
+func (q *Queue) Enqueue(tx core.App, rows ...map[string]any) ([]string, error) {
+	if len(rows) == 0 {
+		return nil, nil
 	}
-	id := core.GenerateDefaultRandomId()
-	row["id"] = id
-	row["status"] = StatusPending
-	row["attempts"] = 0
-	row["nextAttemptAt"] = now
-	row["created"] = now
-	row["updated"] = now
-	if _, err := tx.DB().Insert(q.cfg.Collection, row).Execute(); err != nil {
-		return "", fmt.Errorf("enqueue %s: %w", q.cfg.Collection, err)
+	now := types.NowDateTime().String()
+	colSet := map[string]bool{"id": true, "status": true, "attempts": true, "nextAttemptAt": true, "created": true, "updated": true}
+	for _, r := range rows {
+		for k := range r {
+			colSet[k] = true
+		}
+	}
+	cols := slices.Sorted(maps.Keys(colSet))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = "[[" + c + "]]"
+	}
+	ids := make([]string, 0, len(rows))
+	for chunk := range slices.Chunk(rows, 200) {
+		params := dbx.Params{}
+		values := make([]string, len(chunk))
+		for i, r := range chunk {
+			id := core.GenerateDefaultRandomId()
+			ids = append(ids, id)
+			row := map[string]any{"id": id, "status": StatusPending, "attempts": 0, "nextAttemptAt": now, "created": now, "updated": now}
+			for k, v := range r {
+				row[k] = v
+			}
+			ph := make([]string, len(cols))
+			for j, c := range cols {
+				name := fmt.Sprintf("r%dc%d", i, j)
+				params[name] = row[c]
+				ph[j] = "{:" + name + "}"
+			}
+			values[i] = "(" + strings.Join(ph, ", ") + ")"
+		}
+		sql := "INSERT INTO {{" + q.cfg.Collection + "}} (" + strings.Join(quoted, ", ") + ") VALUES " + strings.Join(values, ", ")
+		if _, err := tx.DB().NewQuery(sql).Bind(params).Execute(); err != nil {
+			return nil, fmt.Errorf("enqueue %s: %w", q.cfg.Collection, err)
+		}
 	}
 	q.Wake(tx)
-	return id, nil
+	return ids, nil
 }
 
 // RunNow makes the jobs due at once, whatever their status (a dead or done
@@ -258,7 +287,7 @@ func (q *Queue) RunNow(app core.App, ids ...string) error {
 	}
 	q.mu.Lock()
 	for _, id := range ids {
-		if _, ok := q.inflight[id]; ok {
+		if _, ok := q.held[id]; ok {
 			q.again[id] = struct{}{}
 		}
 	}
@@ -327,21 +356,49 @@ func (c Config) Outcome(attempts int, err error, now time.Time) (status string, 
 type outcome struct {
 	job *core.Record
 	err error
+	key string
 }
 
-// loop is the worker: it claims due rows into free handler slots, records
-// finished outcomes in batches, and sleeps until woken, a slot frees, or
-// the earliest due time.
+// Outcomes are written at most every flushEvery (or once flushMax wait):
+// each write is a transaction on the site's single write connection, and a
+// burst of fast jobs recorded one by one would queue the site's writers
+// behind a commit per job. A crash before the write runs those jobs again
+// (at least once, as with any crash between a job and its record).
+const (
+	flushEvery = 250 * time.Millisecond
+	flushMax   = 256
+)
+
+// scanGap spaces the scans for due rows: a wake-up comes with every commit
+// that enqueues, and a busy site commits hundreds a second; one scan picks
+// up all the rows committed since the last.
+const scanGap = 20 * time.Millisecond
+
+// loop is the worker: it starts handlers for due rows in free slots, writes
+// finished outcomes in batches, and sleeps until woken, a slot frees, a
+// batch is due, or the earliest due row.
 func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 	defer close(stopped)
 	results := make(chan outcome, q.cfg.Workers)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var unflushed []outcome
+	var firstUnflushed, lastScan time.Time
 	for {
+		if gap := scanGap - time.Since(lastScan); gap > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(gap):
+			}
+		}
+		lastScan = time.Now()
 		next := q.dispatch(ctx, results)
 		wait := q.cfg.Poll
 		if !next.IsZero() {
 			wait = min(wait, max(time.Until(next), 0))
+		}
+		if len(unflushed) > 0 {
+			wait = min(wait, max(time.Until(firstUnflushed.Add(flushEvery)), 0))
 		}
 		if !timer.Stop() {
 			select {
@@ -353,35 +410,72 @@ func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 		select {
 		case <-ctx.Done():
 			// let the running handlers see the cancellation and finish, then
-			// record what completed: results has room for every handler, so
+			// write what completed: results has room for every handler, so
 			// none blocks on sending
 			q.handlers.Wait()
-			var batch []outcome
 			for more := true; more; {
 				select {
 				case r := <-results:
-					batch = append(batch, r)
+					q.release(r)
+					unflushed = append(unflushed, r)
 				default:
 					more = false
 				}
 			}
-			q.record(ctx, batch)
+			q.record(ctx, unflushed)
 			return
 		case r := <-results:
-			batch := []outcome{r}
+			if len(unflushed) == 0 {
+				firstUnflushed = time.Now()
+			}
+			q.release(r)
+			unflushed = append(unflushed, r)
 			for more := true; more; {
 				select {
 				case r := <-results:
-					batch = append(batch, r)
+					q.release(r)
+					unflushed = append(unflushed, r)
 				default:
 					more = false
 				}
 			}
-			q.record(ctx, batch)
 		case <-q.wake:
 		case <-timer.C:
 		}
+		if len(unflushed) > 0 && (len(unflushed) >= flushMax || time.Since(firstUnflushed) >= flushEvery) {
+			q.record(ctx, unflushed)
+			unflushed = nil
+		}
 	}
+}
+
+// release frees a finished job's slot and key; the job stays held (not run
+// again) until its outcome is written.
+func (q *Queue) release(r outcome) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.busy--
+	if q.cfg.KeyField != "" {
+		if q.busyKeys[r.key]--; q.busyKeys[r.key] <= 0 {
+			delete(q.busyKeys, r.key)
+		}
+	}
+}
+
+// exclusions are the ids the scans must skip (held) and the keys whose job
+// is running.
+func (q *Queue) exclusions() (ids, keys []any) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ids = make([]any, 0, len(q.held))
+	for id := range q.held {
+		ids = append(ids, id)
+	}
+	keys = make([]any, 0, len(q.busyKeys))
+	for k := range q.busyKeys {
+		keys = append(keys, k)
+	}
+	return ids, keys
 }
 
 // dispatch starts handlers for due rows while slots are free and returns
@@ -389,23 +483,22 @@ func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 func (q *Queue) dispatch(ctx context.Context, results chan<- outcome) time.Time {
 	for {
 		q.mu.Lock()
-		free := q.cfg.Workers - len(q.inflight)
-		skipIDs := make([]any, 0, len(q.inflight))
-		for id := range q.inflight {
-			skipIDs = append(skipIDs, id)
-		}
-		skipKeys := make([]any, 0, len(q.busyKeys))
-		for k := range q.busyKeys {
-			skipKeys = append(skipKeys, k)
-		}
+		free := q.cfg.Workers - q.busy
 		q.mu.Unlock()
 		if free <= 0 || ctx.Err() != nil {
 			return time.Time{}
 		}
+		skipIDs, skipKeys := q.exclusions()
 
+		// the candidates' ids and keys first (cheap columns, off the index),
+		// then only the chosen rows loaded whole
 		now := types.NowDateTime().String()
-		query := q.app.RecordQuery(q.cfg.Collection).
-			AndWhere(dbx.In("status", StatusPending, StatusFailed)).
+		keyCol := "''"
+		if q.cfg.KeyField != "" {
+			keyCol = "[[" + q.cfg.KeyField + "]]"
+		}
+		query := q.app.DB().Select("id", keyCol+" AS [[key]]").From(q.cfg.Collection).
+			Where(dbx.In("status", StatusPending, StatusFailed)).
 			AndWhere(dbx.NewExp("[[nextAttemptAt]] <= {:now}", dbx.Params{"now": now})).
 			OrderBy("nextAttemptAt", "rowid").
 			Limit(int64(free * 4))
@@ -415,60 +508,71 @@ func (q *Queue) dispatch(ctx context.Context, results chan<- outcome) time.Time 
 		if q.cfg.KeyField != "" && len(skipKeys) > 0 {
 			query.AndWhere(dbx.NotIn(q.cfg.KeyField, skipKeys...))
 		}
-		var due []*core.Record
-		if err := query.All(&due); err != nil {
+		var cands []struct {
+			ID  string `db:"id"`
+			Key string `db:"key"`
+		}
+		if err := query.All(&cands); err != nil {
 			q.cfg.Logf("jobs %s: find due jobs: %v", q.cfg.Collection, err)
 			return time.Now().Add(time.Second)
 		}
-
-		started, skipped := 0, false
-		q.mu.Lock()
-		for _, job := range due {
-			if len(q.inflight) >= q.cfg.Workers {
+		var chosen []any
+		skipped := false
+		picked := map[string]bool{}
+		for _, c := range cands {
+			if len(chosen) >= free {
 				skipped = true
 				break
 			}
+			if q.cfg.KeyField != "" {
+				if picked[c.Key] {
+					skipped = true
+					continue
+				}
+				picked[c.Key] = true
+			}
+			chosen = append(chosen, c.ID)
+		}
+		var due []*core.Record
+		if len(chosen) > 0 {
+			if err := q.app.RecordQuery(q.cfg.Collection).Where(dbx.In("id", chosen...)).All(&due); err != nil {
+				q.cfg.Logf("jobs %s: load due jobs: %v", q.cfg.Collection, err)
+				return time.Now().Add(time.Second)
+			}
+		}
+
+		started := 0
+		q.mu.Lock()
+		for _, job := range due {
 			key := ""
 			if q.cfg.KeyField != "" {
 				key = job.GetString(q.cfg.KeyField)
 				if q.busyKeys[key] > 0 {
-					skipped = true
 					continue
 				}
 				q.busyKeys[key]++
 			}
-			q.inflight[job.Id] = key
+			q.held[job.Id] = struct{}{}
+			q.busy++
 			started++
 			q.handlers.Add(1)
-			go q.run(ctx, job, results)
+			go q.run(ctx, job, key, results)
 		}
 		q.mu.Unlock()
 
 		// rows of a key that just became busy may have hidden other due rows
 		// from this window: look again while slots are free
-		if skipped && started > 0 {
-			continue
-		}
-		if started > 0 && len(due) == free*4 {
+		if started > 0 && (skipped || len(cands) == free*4) {
 			continue
 		}
 		return q.nextDue()
 	}
 }
 
-// nextDue is the earliest nextAttemptAt of the waiting rows (pending or failed,
-// not running, of a free key), or zero if there is none.
+// nextDue is the earliest nextAttemptAt of the waiting rows (pending or
+// failed, not held, of a free key), or zero if there is none.
 func (q *Queue) nextDue() time.Time {
-	q.mu.Lock()
-	skipIDs := make([]any, 0, len(q.inflight))
-	for id := range q.inflight {
-		skipIDs = append(skipIDs, id)
-	}
-	skipKeys := make([]any, 0, len(q.busyKeys))
-	for k := range q.busyKeys {
-		skipKeys = append(skipKeys, k)
-	}
-	q.mu.Unlock()
+	skipIDs, skipKeys := q.exclusions()
 	query := q.app.DB().Select("MIN([[nextAttemptAt]])").From(q.cfg.Collection).
 		Where(dbx.In("status", StatusPending, StatusFailed))
 	if len(skipIDs) > 0 {
@@ -489,10 +593,10 @@ func (q *Queue) nextDue() time.Time {
 	return t.Time()
 }
 
-func (q *Queue) run(ctx context.Context, job *core.Record, results chan<- outcome) {
+func (q *Queue) run(ctx context.Context, job *core.Record, key string, results chan<- outcome) {
 	defer q.handlers.Done()
 	err := q.safeHandle(ctx, job)
-	results <- outcome{job: job, err: err}
+	results <- outcome{job: job, err: err, key: key}
 }
 
 func (q *Queue) safeHandle(ctx context.Context, job *core.Record) (err error) {
@@ -504,7 +608,10 @@ func (q *Queue) safeHandle(ctx context.Context, job *core.Record) (err error) {
 	return q.cfg.Handle(ctx, q.app, job)
 }
 
-// record saves a batch of outcomes in one transaction and frees their slots.
+// record writes a batch of outcomes in one transaction, one UPDATE per job
+// with status, attempts, nextAttemptAt, updated and the fields the handler
+// changed (plain UPDATEs: the collection's record hooks and realtime events
+// do not run for outcomes), then lets the jobs be picked again.
 // Once the queue is stopping (ctx cancelled), a failure is not recorded: the
 // handler was most likely cut short by the stop, and the row stays due for
 // the next start.
@@ -533,14 +640,19 @@ func (q *Queue) record(ctx context.Context, batch []outcome) {
 			if rerun[r.job.Id] {
 				status, next = StatusPending, now
 			}
-			r.job.Set("attempts", attempts)
-			r.job.Set("status", status)
-			if next.IsZero() {
-				r.job.Set("nextAttemptAt", "")
-			} else {
-				r.job.Set("nextAttemptAt", next.UTC())
+			row, err := changedColumns(tx, r.job)
+			if err != nil {
+				return fmt.Errorf("record job %q: %w", r.job.Id, err)
 			}
-			if err := tx.SaveNoValidate(r.job); err != nil {
+			row["attempts"] = attempts
+			row["status"] = status
+			row["nextAttemptAt"] = ""
+			if !next.IsZero() {
+				dt, _ := types.ParseDateTime(next.UTC())
+				row["nextAttemptAt"] = dt.String()
+			}
+			row["updated"] = types.NowDateTime().String()
+			if _, err := tx.DB().Update(q.cfg.Collection, row, dbx.HashExp{"id": r.job.Id}).Execute(); err != nil {
 				return fmt.Errorf("record job %q: %w", r.job.Id, err)
 			}
 		}
@@ -552,16 +664,7 @@ func (q *Queue) record(ctx context.Context, batch []outcome) {
 
 	q.mu.Lock()
 	for _, r := range batch {
-		key, ok := q.inflight[r.job.Id]
-		if !ok {
-			continue
-		}
-		delete(q.inflight, r.job.Id)
-		if q.cfg.KeyField != "" {
-			if q.busyKeys[key]--; q.busyKeys[key] <= 0 {
-				delete(q.busyKeys, key)
-			}
-		}
+		delete(q.held, r.job.Id)
 	}
 	q.mu.Unlock()
 	if err != nil {
@@ -569,4 +672,30 @@ func (q *Queue) record(ctx context.Context, batch []outcome) {
 		// than at once, so a failing database isn't hammered
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// changedColumns is the stored value of every field of job that differs
+// from the row as loaded (what the handler set).
+func changedColumns(app core.App, job *core.Record) (dbx.Params, error) {
+	row := dbx.Params{}
+	orig := job.Original()
+	var all map[string]any
+	for _, f := range job.Collection().Fields {
+		name := f.GetName()
+		switch name {
+		case "id", "status", "attempts", "nextAttemptAt", "created", "updated":
+			continue
+		}
+		if reflect.DeepEqual(orig.GetRaw(name), job.GetRaw(name)) {
+			continue
+		}
+		if all == nil {
+			var err error
+			if all, err = job.DBExport(app); err != nil {
+				return nil, err
+			}
+		}
+		row[name] = all[name]
+	}
+	return row, nil
 }

@@ -39,13 +39,14 @@ func newApp(t *testing.T) *tests.TestApp {
 
 func enqueue(t *testing.T, app core.App, q *jobs.Queue, fields map[string]any) string {
 	t.Helper()
-	var id string
+	var ids []string
 	require.NoError(t, app.RunInTransaction(func(tx core.App) error {
 		var err error
-		id, err = q.Enqueue(tx, fields)
+		ids, err = q.Enqueue(tx, fields)
 		return err
 	}))
-	return id
+	require.Len(t, ids, 1)
+	return ids[0]
 }
 
 // waitFor polls cond until it holds or 10 s pass.
@@ -146,8 +147,10 @@ func TestNotRunBeforeCommit(t *testing.T) {
 	t.Cleanup(func() { stop(t, q) })
 	var id string
 	require.NoError(t, app.RunInTransaction(func(tx core.App) error {
-		var err error
-		id, err = q.Enqueue(tx, map[string]any{"note": "x"})
+		ids, err := q.Enqueue(tx, map[string]any{"note": "x"})
+		if len(ids) == 1 {
+			id = ids[0]
+		}
 		// the worker polls every 10 ms meanwhile: it must not see the row
 		time.Sleep(100 * time.Millisecond)
 		assert.EqualValues(t, 0, ran.Load(), "ran before the commit")

@@ -65,12 +65,12 @@ func (s *Service) outbox(e *core.RecordEvent, action string) error {
 		if err != nil {
 			return err
 		}
-		for _, id := range targets {
-			if _, err := s.queue.Enqueue(tx, map[string]any{"webhook": id, "type": typ, "payload": string(body)}); err != nil {
-				return err
-			}
+		rows := make([]map[string]any, len(targets))
+		for i, id := range targets {
+			rows[i] = map[string]any{"webhook": id, "type": typ, "payload": string(body)}
 		}
-		return nil
+		_, err = s.queue.Enqueue(tx, rows...)
+		return err
 	})
 }
 
