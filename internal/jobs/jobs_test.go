@@ -358,3 +358,28 @@ func TestRegisterStopsOnTerminate(t *testing.T) {
 	require.NoError(t, app.OnTerminate().Trigger(&core.TerminateEvent{App: app}, func(e *core.TerminateEvent) error { return nil }))
 	assert.Less(t, time.Since(t0), 2*time.Second, "terminate waits for the worker, briefly")
 }
+
+func TestEnqueueManyRows(t *testing.T) {
+	app := newApp(t)
+	q := jobs.New(app, jobs.Config{Collection: "tasks", Done: "done",
+		Handle: func(ctx context.Context, app core.App, j *core.Record) error { return nil }})
+	var ids []string
+	require.NoError(t, app.RunInTransaction(func(tx core.App) error {
+		var err error
+		ids, err = q.Enqueue(tx,
+			map[string]any{"key": "a", "note": `{"same": "payload"}`},
+			map[string]any{"key": "b", "note": `{"same": "payload"}`},
+			map[string]any{"key": "c", "note": `{"same": "payload"}`},
+		)
+		return err
+	}))
+	require.Len(t, ids, 3)
+	for i, id := range ids {
+		r := job(t, app, id)
+		assert.Equal(t, string(rune('a'+i)), r.GetString("key"))
+		assert.Equal(t, `{"same": "payload"}`, r.GetString("note"))
+		assert.Equal(t, jobs.StatusPending, r.GetString("status"))
+		assert.False(t, r.GetDateTime("nextAttemptAt").IsZero())
+		assert.False(t, r.GetDateTime("created").IsZero())
+	}
+}

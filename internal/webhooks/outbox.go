@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -46,11 +47,21 @@ func Subscribable(c *core.Collection) bool {
 
 func (s *Service) outbox(e *core.RecordEvent, action string) error {
 	c := e.Record.Collection()
+	if c.Name == Collection {
+		// a webhook changes: the cache is stale now and again once it commits
+		s.targets.invalidate()
+		if info := e.App.TxInfo(); info != nil {
+			info.OnComplete(func(error) error { s.targets.invalidate(); return nil })
+		}
+		err := e.Next()
+		s.targets.invalidate()
+		return err
+	}
 	if !Subscribable(c) {
 		return e.Next()
 	}
 	typ := c.Name + "." + action
-	targets, err := matchingWebhooks(e.App, typ)
+	targets, err := s.targets.matching(e.App, typ)
 	if err != nil {
 		return err
 	}
@@ -74,18 +85,69 @@ func (s *Service) outbox(e *core.RecordEvent, action string) error {
 	})
 }
 
-// matchingWebhooks lists the active webhooks subscribed to typ: one small
-// query on every write of a subscribable collection (the webhooks table has
-// a handful of rows), so a webhook added or deactivated counts from the next
-// write on, in this process or another.
-func matchingWebhooks(app core.App, typ string) ([]string, error) {
+// targets caches the active webhooks and their events: every write of a
+// subscribable collection asks which webhooks want it, and a query (with
+// json_each over each webhook's events) per write is a cost every writer
+// would pay. Any save or delete of a webhook through this app invalidates
+// it, before and after the commit; a change written by another process
+// (raw SQL, a second server on the data dir) counts within a second.
+type targets struct {
+	mu       sync.Mutex
+	gen      uint64 // bumped on every local webhook write
+	loaded   uint64 // gen of hooks
+	loadedAt time.Time
+	hooks    []cachedHook
+}
+
+type cachedHook struct {
+	id     string
+	all    bool
+	events map[string]bool
+}
+
+const targetsTTL = time.Second
+
+func (t *targets) invalidate() {
+	t.mu.Lock()
+	t.gen++
+	t.mu.Unlock()
+}
+
+// matching lists the ids of the active webhooks subscribed to typ, oldest
+// first.
+func (t *targets) matching(app core.App, typ string) ([]string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.loadedAt.IsZero() || t.loaded != t.gen || time.Since(t.loadedAt) > targetsTTL {
+		var rows []struct {
+			ID     string `db:"id"`
+			Events string `db:"events"`
+		}
+		err := app.DB().Select("id", "events").From(Collection).
+			Where(dbx.NewExp("[[active]] = TRUE")).OrderBy("created", "id").All(&rows)
+		if err != nil {
+			return nil, fmt.Errorf("load webhooks: %w", err)
+		}
+		hooks := make([]cachedHook, 0, len(rows))
+		for _, r := range rows {
+			var events []string
+			_ = json.Unmarshal([]byte(r.Events), &events) // invalid: subscribed to nothing
+			h := cachedHook{id: r.ID, events: map[string]bool{}}
+			for _, ev := range events {
+				if ev == "*" {
+					h.all = true
+				}
+				h.events[ev] = true
+			}
+			hooks = append(hooks, h)
+		}
+		t.hooks, t.loaded, t.loadedAt = hooks, t.gen, time.Now()
+	}
 	var ids []string
-	err := app.DB().NewQuery(`SELECT [[id]] FROM {{` + Collection + `}} WHERE [[active]] = TRUE AND EXISTS (
-		SELECT 1 FROM json_each(CASE WHEN json_valid([[events]]) AND json_type([[events]]) = 'array' THEN [[events]] ELSE '[]' END)
-		WHERE [[value]] IN ('*', {:type})) ORDER BY [[created]], [[id]]`).
-		Bind(dbx.Params{"type": typ}).Column(&ids)
-	if err != nil {
-		return nil, fmt.Errorf("find webhooks for %s: %w", typ, err)
+	for _, h := range t.hooks {
+		if h.all || h.events[typ] {
+			ids = append(ids, h.id)
+		}
 	}
 	return ids, nil
 }

@@ -57,8 +57,10 @@ type Options struct {
 	// FailingFor is how long a webhook may fail without one success before
 	// it is deactivated and the admins are mailed. Default 5 days.
 	FailingFor time.Duration
-	// Workers is how many deliveries run at once. Default 8; one webhook's
-	// deliveries run one at a time whatever this is.
+	// Workers is how many deliveries run at once. Default 4 (each is mostly
+	// waiting on a receiver; more would take CPU from the site's requests on
+	// a small server); one webhook's deliveries run one at a time whatever
+	// this is.
 	Workers int
 	// Poll is the longest the worker sleeps without looking for due rows
 	// (default 30 s; the wake-up after each commit starts new deliveries).
@@ -68,10 +70,11 @@ type Options struct {
 // Service is the webhooks of one app: the outbox hooks, the delivery
 // worker and the retry routes.
 type Service struct {
-	app   core.App
-	opts  Options
-	queue *jobs.Queue
-	post  *poster
+	app     core.App
+	opts    Options
+	queue   *jobs.Queue
+	post    *poster
+	targets targets
 }
 
 // Register binds webhooks to app with the production options (the
@@ -106,7 +109,7 @@ func RegisterWith(app core.App, opts Options) *Service {
 		opts.FailingFor = 5 * 24 * time.Hour
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 8
+		opts.Workers = 4
 	}
 	s := &Service{app: app, opts: opts, post: newPoster(opts.AllowPrivate, opts.Timeout)}
 	s.queue = jobs.New(app, jobs.Config{
