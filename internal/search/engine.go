@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 
@@ -248,12 +249,13 @@ func (en engine) visible(s source, match string, limit int) (int, error) {
 	return total, nil
 }
 
-// indexed counts a collection's matches in the public index, whoever may
-// see them: FTS5 alone, a cost estimate that is never shown.
-func (en engine) indexed(s source, match string) (int, error) {
+// indexed counts a collection's matches in the public index, up to limit:
+// FTS5 alone, without the list rule.
+func (en engine) indexed(s source, match string, limit int) (int, error) {
 	sub, params := matches(s, match, matchOpts{})
+	params["ftsN"] = limit
 	var n int
-	err := en.app.DB().NewQuery("SELECT COUNT(*) FROM " + sub).Bind(params).Row(&n)
+	err := en.app.DB().NewQuery("SELECT COUNT(*) FROM (SELECT [[frow]] FROM " + sub + " LIMIT {:ftsN})").Bind(params).Row(&n)
 	return n, err
 }
 
@@ -376,7 +378,16 @@ func (en engine) hiddenHits(s source, groups [][]string, match string, p Params,
 // RankLimit matches the caller may list; see there).
 func (en engine) top(s source, groups [][]string, p Params, n int) ([]Hit, bool, error) {
 	match := MatchGroups(groups)
-	total, err := en.visible(s, match, RankLimit+1)
+	var total int
+	var err error
+	if len(en.indexes()) == 1 {
+		// A guest's listable matches are the public index's, which holds
+		// exactly what the list rules let a guest list: counted by FTS5
+		// alone, without joining the rule to every match.
+		total, err = en.indexed(s, match, RankLimit+1)
+	} else {
+		total, err = en.visible(s, match, RankLimit+1)
+	}
 	if err != nil || total == 0 {
 		return nil, false, err
 	}
@@ -397,7 +408,7 @@ func (en engine) top(s source, groups [][]string, p Params, n int) ([]Hit, bool,
 // exactly the first n of the full ranking.
 func (en engine) topExact(s source, groups [][]string, p Params, n int) ([]Hit, error) {
 	match := MatchGroups(groups)
-	indexed, err := en.indexed(s, match)
+	indexed, err := en.indexed(s, match, math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}
