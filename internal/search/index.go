@@ -2,8 +2,10 @@ package search
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -151,7 +153,7 @@ func registerIndexHooks(app core.App) {
 		})
 	}
 	app.OnRecordCreate(names...).BindFunc(func(e *core.RecordEvent) error {
-		return withIndex(e, func(tx core.App) error { return upsertDoc(tx, e.Record) })
+		return withIndex(e, func(tx core.App) error { return insertDoc(tx, e.Record) })
 	})
 	app.OnRecordUpdate(names...).BindFunc(func(e *core.RecordEvent) error {
 		s, _ := sourceOf(e.Record.Collection().Name)
@@ -174,6 +176,51 @@ func registerIndexHooks(app core.App) {
 		}
 		return withIndex(e, func(tx core.App) error { return refreshDependents(tx, deps, e.Record) })
 	})
+}
+
+// insertDoc indexes a new record: one statement decides its index (the
+// guest list rule, as a subquery) and allocates its rowid, a second writes
+// the entry — as many as before the index was split, on the path every
+// create takes. An id that is indexed already (an entry that survived a raw
+// SQL delete) takes upsertDoc's way.
+func insertDoc(app core.App, r *core.Record) error {
+	s, ok := sourceOf(r.Collection().Name)
+	if !ok {
+		return nil
+	}
+	col, err := app.FindCachedCollectionByNameOrId(s.collection)
+	if err != nil {
+		return err
+	}
+	visible, params := "SELECT 1 WHERE 0", dbx.Params{} // a superuser-only rule
+	if col.ListRule != nil {
+		gq, err := guestRuleQuery(app, col)
+		if err != nil {
+			return fmt.Errorf("index %s %q: %w", s.collection, r.Id, err)
+		}
+		visible = gq.sql
+		maps.Copy(params, gq.params)
+	}
+	ids, _ := json.Marshal([]string{r.Id})
+	lo, hi := s.rowids()
+	maps.Copy(params, dbx.Params{"lo": lo, "hi": hi, "c": s.collection, "r": r.Id, "guestIds": string(ids)})
+	var rowid int64
+	var public bool
+	err = app.DB().NewQuery(`INSERT INTO {{`+docsTable+`}} ([[id]], [[collection]], [[record]], [[public]])
+		SELECT COALESCE(MAX([[id]]), {:lo}) + 1, {:c}, {:r}, EXISTS(`+visible+`) FROM {{`+docsTable+`}} WHERE [[id]] >= {:lo} AND [[id]] < {:hi}
+		ON CONFLICT ([[collection]], [[record]]) DO NOTHING
+		RETURNING [[id]], [[public]]`).Bind(params).Row(&rowid, &public)
+	if errors.Is(err, sql.ErrNoRows) {
+		return upsertDoc(app, r)
+	}
+	if err == nil {
+		d := s.docOf(r.GetString)
+		_, err = app.DB().NewQuery(replaceFTSSQL(public)).Bind(dbx.Params{"id": rowid, "t": d.title, "s": d.summary, "b": d.body}).Execute()
+	}
+	if err != nil {
+		return fmt.Errorf("index %s %q: %w", s.collection, r.Id, err)
+	}
+	return nil
 }
 
 // upsertDoc writes the record's index entry, in the index its guest

@@ -278,3 +278,72 @@ func TestIndexIsBuiltForExistingRecordsAtServe(t *testing.T) {
 		},
 	}})
 }
+
+// TestEntriesFollowWhoMayListThem: an entry sits in the public index exactly
+// while a guest may list its record — publishing a course moves it and its
+// free preview lesson there (the lesson's rule reads the course's status),
+// unpublishing moves them back, and so does a lesson losing its preview.
+func TestEntriesFollowWhoMayListThem(t *testing.T) {
+	app := newApp(t)
+	defer app.Cleanup()
+	where := func(match string) string {
+		pub, hid := matchesIn(t, app, "_search_fts", match), matchesIn(t, app, "_search_hidden_fts", match)
+		switch {
+		case pub == 1 && hid == 0:
+			return "public"
+		case pub == 0 && hid == 1:
+			return "hidden"
+		}
+		return fmt.Sprintf("public %d, hidden %d", pub, hid)
+	}
+	require.Equal(t, "hidden", where(`"rust"`), "a draft course")
+	require.Equal(t, "hidden", where(`"ownership"`), "the free preview of a draft course")
+
+	k, err := app.FindRecordById("courses", testkit.CourseDraft)
+	require.NoError(t, err)
+	k.Set("status", "published")
+	require.NoError(t, app.Save(k))
+	assert.Equal(t, "public", where(`"rust"`))
+	assert.Equal(t, "public", where(`"ownership"`), "its lesson follows the course")
+
+	l, err := app.FindRecordById("lessons", testkit.LessonDraft)
+	require.NoError(t, err)
+	l.Set("freePreview", false)
+	require.NoError(t, app.Save(l))
+	assert.Equal(t, "hidden", where(`"ownership"`), "no longer a preview")
+	l.Set("freePreview", true)
+	require.NoError(t, app.Save(l))
+	assert.Equal(t, "public", where(`"ownership"`))
+
+	k.Set("status", "archived")
+	require.NoError(t, app.Save(k))
+	assert.Equal(t, "hidden", where(`"rust"`))
+	assert.Equal(t, "hidden", where(`"ownership"`))
+
+	// A rebuild puts every entry where the hooks did.
+	_, err = search.Rebuild(app)
+	require.NoError(t, err)
+	assert.Equal(t, "hidden", where(`"rust"`))
+	assert.Equal(t, "hidden", where(`"ownership"`))
+	assert.Equal(t, "public", where(`"terraform" AND "basics"`))
+}
+
+// TestRecreatedIDMovesItsEntry: a record deleted behind the app's back
+// (raw SQL) leaves its entry; re-creating the id as a draft replaces the
+// entry and puts it in the hidden index, not beside the old one.
+func TestRecreatedIDMovesItsEntry(t *testing.T) {
+	app := newApp(t)
+	defer app.Cleanup()
+	p := newPost(t, app, map[string]any{"title": "Vanishing quokka", "status": "published"})
+	require.NoError(t, app.Save(p))
+	require.Equal(t, 1, matchesIn(t, app, "_search_fts", `"quokka"`))
+	_, err := app.DB().NewQuery(`DELETE FROM posts WHERE id = {:id}`).Bind(dbx.Params{"id": p.Id}).Execute()
+	require.NoError(t, err)
+
+	again := newPost(t, app, map[string]any{"title": "Returning wombat", "status": "draft"})
+	again.Id = p.Id
+	require.NoError(t, app.Save(again))
+	assert.Equal(t, 0, matches(t, app, `"quokka"`), "the old entry is gone")
+	assert.Equal(t, 0, matchesIn(t, app, "_search_fts", `"wombat"`))
+	assert.Equal(t, 1, matchesIn(t, app, "_search_hidden_fts", `"wombat"`))
+}
