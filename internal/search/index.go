@@ -2,7 +2,6 @@ package search
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -194,16 +193,15 @@ func insertDoc(app core.App, r *core.Record) error {
 	}
 	visible, params := "SELECT 1 WHERE 0", dbx.Params{} // a superuser-only rule
 	if col.ListRule != nil {
-		gq, err := guestRuleQuery(app, col)
+		gq, err := guestRuleQuery(app, col, true)
 		if err != nil {
 			return fmt.Errorf("index %s %q: %w", s.collection, r.Id, err)
 		}
 		visible = gq.sql
 		maps.Copy(params, gq.params)
 	}
-	ids, _ := json.Marshal([]string{r.Id})
 	lo, hi := s.rowids()
-	maps.Copy(params, dbx.Params{"lo": lo, "hi": hi, "c": s.collection, "r": r.Id, "guestIds": string(ids)})
+	maps.Copy(params, dbx.Params{"lo": lo, "hi": hi, "c": s.collection, "r": r.Id, "guestId": r.Id})
 	var rowid int64
 	var public bool
 	err = app.DB().NewQuery(`INSERT INTO {{`+docsTable+`}} ([[id]], [[collection]], [[record]], [[public]])

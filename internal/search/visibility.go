@@ -74,22 +74,26 @@ const visibilityBatch = 500
 
 // guestRuleSQL caches, per collection and list rule, the query that picks
 // the records a guest may list among the ids given as a JSON array in
-// {:guestIds}: building it (parsing the rule, resolving its fields) costs
-// ten times running it, and every indexed write runs it.
-var guestRuleSQL sync.Map // collection name + "\x00" + rule → *guestQuery
+// {:guestIds} (or, single, the one id {:guestId}): building it (parsing the
+// rule, resolving its fields) costs ten times running it, and every indexed
+// write runs it.
+var guestRuleSQL sync.Map // collection name, single, rule → *guestQuery
 
 type guestQuery struct {
 	sql    string
 	params dbx.Params
 }
 
-func guestRuleQuery(app core.App, col *core.Collection) (*guestQuery, error) {
-	key := col.Name + "\x00" + *col.ListRule
+func guestRuleQuery(app core.App, col *core.Collection, single bool) (*guestQuery, error) {
+	key := fmt.Sprint(col.Name, "\x00", single, "\x00", *col.ListRule)
 	if q, ok := guestRuleSQL.Load(key); ok {
 		return q.(*guestQuery), nil
 	}
-	q := app.DB().Select("[[" + col.Name + ".id]]").From(col.Name).
-		AndWhere(dbx.NewExp("[[" + col.Name + ".id]] IN (SELECT [[value]] FROM json_each({:guestIds}))"))
+	in := dbx.NewExp("[[" + col.Name + ".id]] IN (SELECT [[value]] FROM json_each({:guestIds}))")
+	if single {
+		in = dbx.NewExp("[[" + col.Name + ".id]] = {:guestId}")
+	}
+	q := app.DB().Select("[[" + col.Name + ".id]]").From(col.Name).AndWhere(in)
 	if err := applyListRule(app, col, guestInfo(), q); err != nil {
 		return nil, err
 	}
@@ -127,7 +131,7 @@ func guestVisible(app core.App, s source, ids []string) (map[string]bool, error)
 		collect(visible)
 		return out, nil
 	}
-	gq, err := guestRuleQuery(app, col)
+	gq, err := guestRuleQuery(app, col, false)
 	if err != nil {
 		return nil, err
 	}
