@@ -199,7 +199,16 @@ func paramRefs(names ...string) []any {
 
 // ---
 
+// addTag adds a tag, or extends the description of one already there: a
+// collection and a group of routes may share a name (the webhooks collection
+// and the webhook retry routes), and OpenAPI allows each name once.
 func (b *openAPIBuilder) addTag(name, desc string) {
+	for _, t := range b.tags {
+		if tag := t.(*obj); tag.get("name") == name {
+			tag.set("description", tag.get("description").(string)+" "+desc)
+			return
+		}
+	}
 	b.tags = append(b.tags, o("name", name, "description", desc))
 }
 
