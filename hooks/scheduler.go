@@ -22,9 +22,10 @@ func registerScheduler(app core.App) {
 		if e.Server == nil {
 			return e.Next()
 		}
-		stop := make(chan struct{})
+		stop, done := make(chan struct{}), make(chan struct{})
 		var once sync.Once
 		go func() {
+			defer close(done)
 			t := time.NewTicker(SchedulerInterval)
 			defer t.Stop()
 			for {
@@ -39,7 +40,9 @@ func registerScheduler(app core.App) {
 			}
 		}()
 		e.App.OnTerminate().BindFunc(func(te *core.TerminateEvent) error {
+			// wait for a run in progress: the database closes after this hook
 			once.Do(func() { close(stop) })
+			<-done
 			return te.Next()
 		})
 		return e.Next()
