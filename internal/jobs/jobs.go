@@ -716,27 +716,28 @@ func (q *Queue) record(ctx context.Context, batch []outcome) {
 }
 
 // changedColumns is the stored value of every field of job that differs
-// from the row as loaded (what the handler set).
+// from the row as loaded (what the handler set), exported field by field
+// (the rest of the row, a webhook's payload among it, is not re-encoded).
 func changedColumns(app core.App, job *core.Record) (dbx.Params, error) {
 	row := dbx.Params{}
 	orig := job.Original()
-	var all map[string]any
 	for _, f := range job.Collection().Fields {
 		name := f.GetName()
 		switch name {
 		case "id", "status", "attempts", "nextAttemptAt", "created", "updated":
 			continue
 		}
-		if reflect.DeepEqual(orig.GetRaw(name), job.GetRaw(name)) {
+		v := job.GetRaw(name)
+		if reflect.DeepEqual(orig.GetRaw(name), v) {
 			continue
 		}
-		if all == nil {
+		if dv, ok := f.(core.DriverValuer); ok {
 			var err error
-			if all, err = job.DBExport(app); err != nil {
-				return nil, err
+			if v, err = dv.DriverValue(job); err != nil {
+				return nil, fmt.Errorf("export %s: %w", name, err)
 			}
 		}
-		row[name] = all[name]
+		row[name] = v
 	}
 	return row, nil
 }
