@@ -18,6 +18,7 @@ const MaxPerPage = 200
 // guards, which run before the per-collection hooks.
 func Register(app core.App) {
 	registerPerPageCap(app)
+	registerTokenCheck(app)
 	registerSecurityHeaders(app)
 	registerGuards(app)
 	registerFilterGuard(app)

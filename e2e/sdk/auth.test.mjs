@@ -130,3 +130,69 @@ test("a user cannot raise their own role or make their email public", async () =
   const { record } = await u.pb.collection("users").authRefresh();
   assert.equal(record.role, "student");
 });
+
+test("an expired token is a 401 that says so; the SDK keeps it until the app clears it", async () => {
+  const u = await w.user("student");
+  // a superuser's impersonation token with a 1-second life: a session about to expire
+  // (plain fetch: impersonation is a superuser tool outside the documented API)
+  const res = await fetch(`${w.url}/api/collections/users/impersonate/${u.id}`, {
+    method: "POST",
+    headers: { Authorization: w.su.authStore.token, "Content-Type": "application/json" },
+    body: JSON.stringify({ duration: 1 }),
+  });
+  assert.equal(res.status, 200);
+  const { token, record } = await res.json();
+  const short = { authStore: { token, record } };
+  const tab = client(w.url);
+  tab.authStore.save(token, record);
+  const deadline = Date.now() + 10_000;
+  while (tab.authStore.isValid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(tab.authStore.isValid, false, "the SDK reads the token's exp");
+  await new Promise((r) => setTimeout(r, 1100)); // the server compares whole seconds
+
+  const err = await rejects(tab.collection("posts").getList(1, 5), 401, { token: "token_expired" });
+  assert.match(err.response.message, /expired/);
+  await rejects(tab.collection("posts").create({ title: "Stale session" }), 401, { token: "token_expired" });
+  assert.equal(tab.authStore.token, short.authStore.token, "the SDK does not clear its store on a 401");
+
+  // what a frontend does on that 401: clear, and it is a guest again
+  tab.authStore.clear();
+  assert.ok((await tab.collection("posts").getList(1, 5)).items);
+  // signing in again works even while the stale token is still in the store
+  tab.authStore.save(short.authStore.token, short.authStore.record);
+  await tab.collection("users").authWithPassword(u.email, u.password);
+  assert.equal(tab.authStore.isValid, true);
+  assert.ok((await tab.collection("posts").getList(1, 5)).items);
+});
+
+test("a garbled or re-signed token is a 401 on every API route, no header is a guest", async () => {
+  const u = await w.user("student");
+  const [head, body] = u.pb.authStore.token.split(".");
+  const cases = {
+    token_malformed: "garbled",
+    token_signature_invalid: `${head}.${body}.${"A".repeat(43)}`,
+  };
+  for (const [code, token] of Object.entries(cases)) {
+    const bad = client(w.url);
+    bad.authStore.save(token, null);
+    await rejects(bad.collection("posts").getList(1, 5), 401, { token: code });
+    await rejects(bad.collection("courses").getOne("nosuchcourse00"), 401, { token: code });
+    await rejects(bad.send("/api/search", { query: { q: "go" } }), 401, { token: code });
+    await rejects(bad.send("/api/graphql", { method: "POST", body: { query: "{ __typename }" } }), 401, { token: code });
+    await rejects(
+      bad.send("/api/newsletter/subscribe", { method: "POST", body: { email: `${w.uniq("nl")}@lectern.test` } }),
+      401,
+      { token: code },
+    );
+    await assert.rejects(
+      bad.collection("posts").subscribe("*", () => {}),
+      (err) => err.status === 401 && err.response.data.token?.code === code,
+    );
+    bad.realtime.unsubscribe().catch(() => {});
+    bad.realtime.disconnect?.();
+  }
+  // no header at all: a guest, as before
+  const guest = w.guest();
+  assert.ok(Array.isArray((await guest.collection("posts").getList(1, 5)).items));
+  assert.ok(await guest.send("/api/search", { query: { q: "go" } }));
+});

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"lectern/hooks"
 )
 
 // dateLayout is how PocketBase writes every date: UTC, a space instead of
@@ -94,7 +96,7 @@ func BuildOpenAPI(collections []*core.Collection, opts Options) ([]byte, error) 
 					"type", "apiKey",
 					"in", "header",
 					"name", "Authorization",
-					"description", "The token from an auth-with-* or auth-refresh answer, as is (a \"Bearer \" prefix is accepted too). Without it the caller is a guest. The JS SDK sends it from pb.authStore.",
+					"description", "The token from an auth-with-* or auth-refresh answer, as is (a \"Bearer \" prefix is accepted too). Without it the caller is a guest; with a token that fails verification (expired, bad signature, unknown account) every route but sign-in answers 401, `data.token.code` saying why. The JS SDK sends it from pb.authStore.",
 				),
 			),
 		),
@@ -152,6 +154,13 @@ func errorContent() *obj {
 
 func errorResponse(desc string) *obj {
 	return o("description", desc, "content", errorContent())
+}
+
+// badToken is the 401 of every API route but the sign-in ones when the
+// Authorization header's token fails verification (hooks/tokens.go).
+func badToken() *obj {
+	return errorResponse("The Authorization header holds a token that fails verification; `data.token.code` says why (" +
+		strings.Join(hooks.BadTokenCodes(), ", ") + "). Sign in again, or send no header to be a guest.")
 }
 
 func tooManyRequests() *obj {
@@ -240,6 +249,9 @@ func (p *op) answer(status int, resp *obj) *op {
 }
 
 func (b *openAPIBuilder) add(p *op) {
+	if hooks.TokenChecked(p.path) {
+		p.answer(http.StatusUnauthorized, badToken())
+	}
 	responses := o()
 	var list []string
 	sort.SliceStable(p.answers, func(i, j int) bool { return p.answers[i].status < p.answers[j].status })

@@ -213,6 +213,14 @@ func TestOpenAPIOperations(t *testing.T) {
 	assert.Equal(t, "Failed to create record.", dig(t, op("/api/collections/posts/records", "post"), "responses", "400", "content", "application/json", "example", "message"))
 	assert.Contains(t, dig(t, op("/api/collections/posts/records", "post"), "responses", "400", "content", "application/json", "example", "data"), "title")
 	assert.Contains(t, op("/api/collections/posts/records/{id}", "delete")["responses"], "204")
+	// a token that fails verification is a 401 on every API route but sign-in
+	for _, path := range []string{"/api/collections/posts/records", "/api/realtime", "/api/collections/users/auth-refresh"} {
+		for _, o := range dig(t, v, "paths", path).(map[string]any) {
+			assert.Contains(t, dig(t, o, "responses", "401", "description"), "token_expired", path)
+		}
+	}
+	assert.NotContains(t, op("/api/collections/users/auth-with-password", "post")["responses"], "401",
+		"signing in is how a stale token is replaced")
 	assert.Contains(t, op("/api/collections/reviews/records", "post")["responses"], "400")
 	assert.NotContains(t, op("/api/collections/posts/records", "get")["responses"], "403", "no locked rule, no 403")
 
