@@ -53,6 +53,7 @@ type params struct {
 	Query         string
 	Variables     map[string]any
 	OperationName string
+	get           bool // sent with GET: queries only
 }
 
 // response is the GraphQL response; data is absent when the request failed
@@ -67,43 +68,20 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	if apiErr != nil {
 		return apiErr
 	}
-	if err := precheck(p.Query); err != nil {
-		return writeResult(e, response{Errors: gqlerrors.FormatErrors(err)})
-	}
 	b, err := h.schemas.get(e.App)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(p.Query), Name: "GraphQL request"})})
-	if err != nil {
-		return writeResult(e, response{Errors: gqlerrors.FormatErrors(err)})
-	}
-	if e.Request.Method == http.MethodGet && hasMutation(doc, p.OperationName) {
+	p.get = e.Request.Method == http.MethodGet
+	doc, errs := b.prepare(p)
+	if errors.Is(errs.err, errMutationOverGet) {
 		return e.Error(http.StatusMethodNotAllowed, "Mutations are sent with POST.", nil)
 	}
-	if err := countFields(doc); err != nil {
-		return writeResult(e, response{Errors: gqlerrors.FormatErrors(err)})
-	}
-	// fragment cycles first: graphql-go's overlapping-fields rule recurses
-	// through a cycle until the stack overflows, which no recover catches
-	if v := graphql.ValidateDocument(&b.schema, doc, fragmentRules); !v.IsValid {
-		return writeResult(e, response{Errors: v.Errors})
-	}
-	if v := graphql.ValidateDocument(&b.schema, doc, nil); !v.IsValid {
-		return writeResult(e, response{Errors: v.Errors})
-	}
-	if err := limitsError(b, doc, p.OperationName, p.Variables); err != nil {
-		return writeResult(e, response{Errors: gqlerrors.FormatErrors(err)})
+	if len(errs.list) > 0 {
+		return writeResult(e, response{Errors: errs.list})
 	}
 	rq := &request{mux: h.mux, app: e.App, orig: e, batches: map[string]*batch{}}
-	res := graphql.Execute(graphql.ExecuteParams{
-		Schema:        b.schema,
-		AST:           doc,
-		OperationName: p.OperationName,
-		Args:          p.Variables,
-		Context:       context.WithValue(e.Request.Context(), ctxKey{}, rq),
-	})
-	out := response{Data: res.Data, Errors: res.Errors}
+	out := execute(b, doc, p, context.WithValue(e.Request.Context(), ctxKey{}, rq))
 	if out.Data == nil && len(out.Errors) == 0 {
 		out.Data = map[string]any{}
 	}
@@ -112,6 +90,77 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	}
 	return writeResult(e, out)
 }
+
+// execute runs a prepared query; graphql-go recovers a resolver's panic into
+// a field error, and anything else it panics on is an error here, not a 500.
+func execute(b *built, doc *ast.Document, p params, ctx context.Context) (out response) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = response{Errors: gqlerrors.FormatErrors(errors.New(queryUnreadable))}
+		}
+	}()
+	res := graphql.Execute(graphql.ExecuteParams{
+		Schema:        b.schema,
+		AST:           doc,
+		OperationName: p.OperationName,
+		Args:          p.Variables,
+		Context:       ctx,
+	})
+	return response{Data: res.Data, Errors: res.Errors}
+}
+
+// prepared is prepare's refusal: the errors to answer with, and err set
+// when the refusal is not a GraphQL answer (a mutation over GET).
+type prepared struct {
+	list []gqlerrors.FormattedError
+	err  error
+}
+
+var errMutationOverGet = errors.New("mutation over GET")
+
+// prepare parses, validates and measures a request: everything before any
+// database work. A query it refuses comes back as errors only.
+func (b *built) prepare(p params) (doc *ast.Document, out prepared) {
+	fail := func(err error) (*ast.Document, prepared) {
+		return nil, prepared{list: gqlerrors.FormatErrors(err)}
+	}
+	defer func() {
+		// the parser and validator are a library's: whatever input makes
+		// them panic (FuzzPrepare found a variable without a type) is the
+		// client's bad query, not a 500
+		if r := recover(); r != nil {
+			doc, out = fail(errors.New(queryUnreadable))
+		}
+	}()
+	if err := precheck(p.Query); err != nil {
+		return fail(err)
+	}
+	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(p.Query), Name: "GraphQL request"})})
+	if err != nil {
+		return fail(err)
+	}
+	if p.get && hasMutation(doc, p.OperationName) {
+		return nil, prepared{err: errMutationOverGet}
+	}
+	if err := countFields(doc); err != nil {
+		return fail(err)
+	}
+	// fragment cycles first: graphql-go's overlapping-fields rule recurses
+	// through a cycle until the stack overflows, which no recover catches
+	if v := graphql.ValidateDocument(&b.schema, doc, fragmentRules); !v.IsValid {
+		return nil, prepared{list: v.Errors}
+	}
+	if v := graphql.ValidateDocument(&b.schema, doc, nil); !v.IsValid {
+		return nil, prepared{list: v.Errors}
+	}
+	if err := limitsError(b, doc, p.OperationName, p.Variables); err != nil {
+		return fail(err)
+	}
+	return doc, prepared{}
+}
+
+// queryUnreadable is the error of a query the library panicked on.
+const queryUnreadable = "The query could not be read."
 
 var fragmentRules = []graphql.ValidationRuleFn{graphql.KnownFragmentNamesRule, graphql.NoFragmentCyclesRule}
 

@@ -194,6 +194,7 @@ func TestBadRequests(t *testing.T) {
 		{"filter guard: every-match over a back-relation", testkit.Student, `{ posts(filter: "comments_via_post.body !~ 'spam'") { totalItems } }`, "", 400},
 		{"filter guard in a back-relation's filter", testkit.Student, `{ courses { items { lessons(filter: "course.reviews_via_course.body != 'x'") { totalItems } } } }`, "", 400},
 		{"bad filter in a back-relation", testkit.Guest, `{ posts { items { comments(filter: "nope ~ 1") { totalItems } } } }`, "Invalid filter or sort", 400},
+		{"a variable without a type (graphql-go's validator panics on it)", testkit.Guest, `query($A:){A}`, "The query could not be read.", 0},
 		{"fragment cycle", testkit.Guest, `{ posts { ...A } } fragment A on PostList { ...B } fragment B on PostList { ...A }`, "Cannot spread fragment", 0},
 		{"unknown operation", testkit.Guest, `query A { posts { totalItems } }`, "", 0},
 	} {

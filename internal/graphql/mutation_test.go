@@ -146,7 +146,6 @@ func snapshot(t *testing.T, app core.App, collection string) []string {
 	return out
 }
 
-
 // TestMutationInput: data written inline in the query is read like variables;
 // data that is not an object is refused before any request.
 func TestMutationInput(t *testing.T) {

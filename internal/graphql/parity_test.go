@@ -100,13 +100,13 @@ func casesFor(collection string) []listCase {
 		{filter: `id != ""`, sort: "-id"},
 	}
 	specific := map[string][]listCase{
-		"users":       {{filter: `role = "student"`, sort: "name"}, {filter: `name ~ "a"`, sort: "-name"}},
-		"topics":      {{filter: `name = "Go"`}},
-		"posts":       {{filter: `status = "draft"`}, {filter: `status != "published"`, sort: "title"}, {filter: `author.role = "author"`, sort: "-title"}, {filter: `topics.name ?= "Go"`},
+		"users":  {{filter: `role = "student"`, sort: "name"}, {filter: `name ~ "a"`, sort: "-name"}},
+		"topics": {{filter: `name = "Go"`}},
+		"posts": {{filter: `status = "draft"`}, {filter: `status != "published"`, sort: "title"}, {filter: `author.role = "author"`, sort: "-title"}, {filter: `topics.name ?= "Go"`},
 			// the filter guard: an every-match over a back-relation is refused on both, an any-match allowed
 			{filter: `comments_via_post.body !~ "spam"`}, {filter: `comments_via_post.body ?~ "Great"`, sort: "-title"}},
-		"comments":    {{filter: `status = "hidden"`}, {filter: `post.status = "published"`, sort: "-body"}, {filter: `parent != ""`}, {filter: `author = "` + testkit.UserStudent + `"`, sort: "body"}},
-		"courses":     {{filter: `status = "draft"`}, {filter: `price > 0`, sort: "-price"}, {filter: `instructor.name ~ "Ines"`, sort: "title"},
+		"comments": {{filter: `status = "hidden"`}, {filter: `post.status = "published"`, sort: "-body"}, {filter: `parent != ""`}, {filter: `author = "` + testkit.UserStudent + `"`, sort: "body"}},
+		"courses": {{filter: `status = "draft"`}, {filter: `price > 0`, sort: "-price"}, {filter: `instructor.name ~ "Ines"`, sort: "title"},
 			{filter: `lessons_via_course.title != "Pods"`}, {filter: `reviews_via_course.rating ?> 3`}},
 		"lessons":     {{filter: `freePreview = false`, sort: "position"}, {filter: `course.status = "published"`, sort: "-position,title"}},
 		"enrollments": {{filter: `user = "` + testkit.UserStudent2 + `"`}, {filter: `status = "cancelled"`}, {filter: `course.instructor = "` + testkit.UserInstructor + `"`, sort: "-progress,id"}},

@@ -172,10 +172,10 @@ func buildSchema(all []*core.Collection) (*built, error) {
 	}
 
 	jsonScalar := graphql.NewScalar(graphql.ScalarConfig{
-		Name:        "JSON",
-		Description: "Any JSON value: json and geoPoint fields as REST returns them, and a mutation's data as REST's body.",
-		Serialize:   func(v any) any { return v },
-		ParseValue:  func(v any) any { return v },
+		Name:         "JSON",
+		Description:  "Any JSON value: json and geoPoint fields as REST returns them, and a mutation's data as REST's body.",
+		Serialize:    func(v any) any { return v },
+		ParseValue:   func(v any) any { return v },
 		ParseLiteral: literalValue,
 	})
 
