@@ -35,7 +35,6 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -221,9 +220,9 @@ func (q *Queue) poke() {
 // numbers, booleans; json as a string), through tx, the transaction of the
 // write that causes them, and wakes the worker after the commit. It returns
 // the jobs' ids. The rows are inserted directly, without the collection's
-// record hooks, in one short INSERT … SELECT over a JSON array of the values
-// that differ between rows (values shared by every row are bound once): the
-// writer pays for one small statement, however many jobs it enqueues.
+// record hooks, in one multi-row INSERT where a value shared by every row
+// (a webhook's payload) is bound once: the writer pays for one statement,
+// not one per job.
 func (q *Queue) Enqueue(tx core.App, rows ...map[string]any) ([]string, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -247,45 +246,43 @@ func (q *Queue) Enqueue(tx core.App, rows ...map[string]any) ([]string, error) {
 		full[i] = row
 	}
 	cols := slices.Sorted(maps.Keys(colSet))
+	quoted := make([]string, len(cols))
+	shared := make([]bool, len(cols))
 	params := dbx.Params{}
-	exprs := make([]string, len(cols))
-	var varying []string
 	for i, c := range cols {
-		first, same := full[0][c], true
+		quoted[i] = "[[" + c + "]]"
+		first := full[0][c]
+		shared[i] = true
 		for _, row := range full[1:] {
 			if !reflect.DeepEqual(row[c], first) {
-				same = false
+				shared[i] = false
 				break
 			}
 		}
-		if same {
+		if shared[i] {
 			params[fmt.Sprintf("c%d", i)] = first
-			exprs[i] = fmt.Sprintf("{:c%d}", i)
-			continue
-		}
-		exprs[i] = fmt.Sprintf("json_extract([[j.value]], '$[%d]')", len(varying))
-		varying = append(varying, c)
-	}
-	values := make([][]any, len(full))
-	for i, row := range full {
-		values[i] = make([]any, len(varying))
-		for k, c := range varying {
-			values[i][k] = row[c]
 		}
 	}
-	raw, err := json.Marshal(values)
-	if err != nil {
-		return nil, fmt.Errorf("enqueue %s: %w", q.cfg.Collection, err)
-	}
-	params["rows"] = string(raw)
-	quoted := make([]string, len(cols))
-	for i, c := range cols {
-		quoted[i] = "[[" + c + "]]"
-	}
-	sql := "INSERT INTO {{" + q.cfg.Collection + "}} (" + strings.Join(quoted, ", ") + ") SELECT " +
-		strings.Join(exprs, ", ") + " FROM json_each({:rows}) [[j]]"
-	if _, err := tx.DB().NewQuery(sql).Bind(params).Execute(); err != nil {
-		return nil, fmt.Errorf("enqueue %s: %w", q.cfg.Collection, err)
+	for start := 0; start < len(full); start += 200 {
+		chunk := full[start:min(start+200, len(full))]
+		tuples := make([]string, len(chunk))
+		for r, row := range chunk {
+			ph := make([]string, len(cols))
+			for i, c := range cols {
+				if shared[i] {
+					ph[i] = fmt.Sprintf("{:c%d}", i)
+					continue
+				}
+				name := fmt.Sprintf("r%dc%d", r, i)
+				params[name] = row[c]
+				ph[i] = "{:" + name + "}"
+			}
+			tuples[r] = "(" + strings.Join(ph, ", ") + ")"
+		}
+		sql := "INSERT INTO {{" + q.cfg.Collection + "}} (" + strings.Join(quoted, ", ") + ") VALUES " + strings.Join(tuples, ", ")
+		if _, err := tx.DB().NewQuery(sql).Bind(params).Execute(); err != nil {
+			return nil, fmt.Errorf("enqueue %s: %w", q.cfg.Collection, err)
+		}
 	}
 	q.Wake(tx)
 	return ids, nil
