@@ -114,6 +114,11 @@ func TokenChecked(path string) bool {
 	if !strings.HasPrefix(path, "/api/") || path == "/api/oauth2-redirect" {
 		return false
 	}
+	if path == "/api/metrics" {
+		// its own bearer scheme: a scraper's LECTERN_METRICS_TOKEN is no
+		// auth token (internal/metrics answers 401/403 itself)
+		return false
+	}
 	if !strings.HasPrefix(path, "/api/collections/") {
 		return true
 	}
