@@ -32,6 +32,7 @@ import (
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
+	"lectern/internal/startup"
 	"lectern/internal/storage"
 	"lectern/internal/webhooks"
 	_ "lectern/migrations"
@@ -58,6 +59,7 @@ func main() {
 
 	datadir.Register(app, app.RootCmd)
 	envflags.Register(app.RootCmd, os.Getenv)
+	startup.Register(app, app.RootCmd)
 	hooks.Register(app)
 	search.Register(app)
 	feeds.Register(app)

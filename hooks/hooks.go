@@ -19,6 +19,7 @@ const MaxPerPage = 200
 func Register(app core.App) {
 	registerPerPageCap(app)
 	registerTokenCheck(app)
+	registerRetryAfter(app)
 	registerSecurityHeaders(app)
 	registerGuards(app)
 	registerFilterGuard(app)

@@ -57,6 +57,9 @@ func register(app core.App) *service {
 		se.Router.GET(PathTypes, s.serveTypes)
 		se.Router.GET(PathDocs, s.serveDocs)
 		se.Router.GET(PathDocs+"/{file}", s.serveAsset)
+		// the README links /api/: answer with where to go rather than a bare 404
+		se.Router.GET("/api/{$}", serveIndex)
+		se.Router.GET("/api", serveIndex)
 		return se.Next()
 	})
 	return s
@@ -257,4 +260,18 @@ func assetETag(name string) string {
 	tag := etag(b)
 	assetETags.Store(name, tag)
 	return tag
+}
+
+// serveIndex answers /api/ with links to what a newcomer looks for.
+func serveIndex(e *core.RequestEvent) error {
+	return e.JSON(http.StatusOK, map[string]any{
+		"name":    "Lectern API",
+		"message": "Records are under /api/collections/{collection}/records; the reference is at /api/docs.",
+		"links": map[string]string{
+			"docs":    PathDocs,
+			"openapi": PathOpenAPI,
+			"types":   PathTypes,
+			"health":  "/api/health",
+		},
+	})
 }

@@ -3,6 +3,7 @@ package apidocs
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"os"
 	"regexp"
@@ -90,4 +91,18 @@ func TestVendoredSwaggerUIIsRecorded(t *testing.T) {
 		sum := sha256.Sum256(b)
 		assert.Contains(t, string(notes), "| "+name+" | "+hex.EncodeToString(sum[:])+" |", "%s is the recorded upstream file", name)
 	}
+}
+
+// /api/ (linked from the README) is an index of where to go, not a bare 404.
+func TestAPIIndex(t *testing.T) {
+	s := newServer(t)
+	for _, url := range []string{"/api/", "/api"} {
+		var v struct {
+			Links map[string]string `json:"links"`
+		}
+		require.NoError(t, json.Unmarshal(s.get(t, url), &v), url)
+		assert.Equal(t, map[string]string{"docs": "/api/docs", "openapi": "/api/openapi.json", "types": "/api/types.d.ts", "health": "/api/health"}, v.Links, url)
+	}
+	res, _ := s.do(t, http.MethodGet, "/api/nosuchthing", "", "")
+	assert.Equal(t, http.StatusNotFound, res.StatusCode, "only the index itself")
 }
