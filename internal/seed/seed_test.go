@@ -3,6 +3,7 @@ package seed_test
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pocketbase/dbx"
@@ -319,4 +320,28 @@ func TestCommand(t *testing.T) {
 	_, err = run("--users", "3")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--users")
+
+	// sizes are checked up front, naming the flag, before anything is planned or written
+	for args, want := range map[[2]string]string{
+		{"--posts", "-1"}:          "--posts -1: a count cannot be negative",
+		{"--comments", "-5"}:       "--comments -5: a count cannot be negative",
+		{"--posts", "2000000000"}:  "--posts 2000000000 is above seed's limit of 100000",
+		{"--reviews", "100000000"}: "--reviews 100000000 is above seed's limit of 100000",
+		{"--batch", "0"}:           "--batch must be at least 1",
+	} {
+		_, err = run(args[0], args[1], "--force")
+		require.Error(t, err, args)
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.Equal(t, 5, count(t, app, "posts"), "nothing written")
+
+	// progress starts with the plan, before the first (slow) planning step
+	var progress bytes.Buffer
+	opts := seed.DefaultOptions()
+	opts.Users, opts.Posts, opts.Comments, opts.Courses, opts.Enrollments, opts.Reviews = 8, 3, 3, 1, 1, 1
+	opts.Progress = &progress
+	require.NoError(t, seed.Wipe(app))
+	_, err = seed.Run(app, opts)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(progress.String(), "seed: planning 8 users, 3 posts, 3 comments"), progress.String())
 }
