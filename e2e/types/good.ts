@@ -27,7 +27,10 @@ export async function blog(): Promise<void> {
   const post = page.items[0];
   expectType<Equals<IsAny<typeof post>, false>>();
   expectType<Equals<typeof post, PostsRecord>>();
-  expectType<Equals<typeof post.status, PostsStatusOptions | "" | undefined>>();
+  // always-returned fields are required in responses (create/update inputs are other types)
+  expectType<Equals<typeof post.status, PostsStatusOptions | "">>();
+  expectType<Equals<typeof post.slug, string>>();
+  expectType<Equals<typeof post.topics, string[]>>();
   expectType<Equals<typeof page.totalItems, number>>();
   const authorName: string | undefined = post.expand?.author?.name;
   const topicNames: string[] = (post.expand?.topics ?? []).map((t) => t.name);

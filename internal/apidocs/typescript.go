@@ -23,7 +23,8 @@ func BuildTypeScript(collections []*core.Collection, version string) string {
 	}
 	w.line("//")
 	w.line(`//   import PocketBase from "pocketbase";`)
-	w.line(`//   import type { TypedPocketBase } from "./lectern-types";`)
+	w.line(`//   ./lectern types --out src/lectern.d.ts   (this file), then in src/:`)
+	w.line(`//   import type { TypedPocketBase } from "./lectern";`)
 	w.line(`//   const pb = new PocketBase("http://127.0.0.1:8090") as TypedPocketBase;`)
 	w.line(`//   const page = await pb.collection("posts").getList(1, 20, { expand: "author" });`)
 	w.line(`//   page.items[0].expand?.author?.name; // string | undefined`)
@@ -102,6 +103,11 @@ func BuildTypeScript(collections []*core.Collection, version string) string {
 	return w.String()
 }
 
+// maybeLeftOut are the fields a hook hides from some callers
+// (collection.field): users' replyEmailsOff, shown only to its owner and
+// admins (internal/mail/account.go).
+var maybeLeftOut = map[string]bool{"users.replyEmailsOff": true}
+
 func writeCollection(w *tsWriter, m *model, c *collectionDoc) {
 	tn := typeName(c.Name)
 
@@ -135,10 +141,10 @@ func writeCollection(w *tsWriter, m *model, c *collectionDoc) {
 		if f.name() == core.FieldNameId {
 			continue
 		}
-		optional := !(f.required() || f.alwaysSet())
-		if c.IsAuth() && f.name() == core.FieldNameEmail {
-			optional = true
-		}
+		// PocketBase writes every visible field of a record, blank or not
+		// ("" / 0 / false / []), so a response field is optional only where
+		// it is left out for some callers
+		optional := maybeLeftOut[c.Name+"."+f.name()] || c.IsAuth() && f.name() == core.FieldNameEmail
 		desc := describeField(f)
 		if c.IsAuth() && f.name() == core.FieldNameEmail {
 			desc = strings.TrimSpace(desc + " Present only in the caller's own record (and for superusers).")

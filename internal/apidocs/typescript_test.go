@@ -56,8 +56,15 @@ func TestTypesDescribeTheSchema(t *testing.T) {
 	posts := block("PostsRecord")
 	assert.Contains(t, posts, "\n  title: string;")
 	assert.Contains(t, posts, "\n  author: RecordIdString;")
-	assert.Contains(t, posts, "\n  topics?: RecordIdString[];")
-	assert.Contains(t, posts, "\n  status?: PostsStatusOptions | \"\";")
+	// every field the server always writes is required in the response type
+	assert.Contains(t, posts, "\n  topics: RecordIdString[];")
+	assert.Contains(t, posts, "\n  status: PostsStatusOptions | \"\";")
+	assert.Contains(t, posts, "\n  slug: string;")
+	assert.NotContains(t, posts[:strings.Index(posts, "\n  expand?")], "?: ", "no optional field but expand")
+	assert.Contains(t, posts, "\n  expand?: ")
+	// the header names the file the README's command writes
+	assert.Contains(t, ts, "--out src/lectern.d.ts")
+	assert.Contains(t, ts, `import type { TypedPocketBase } from "./lectern";`)
 	assert.Contains(t, posts, "\n  collectionName: \"posts\";")
 	assert.Contains(t, posts, "\n  created: IsoDateString;")
 	assert.Contains(t, posts, "expand?: { author?: UsersRecord; topics?: TopicsRecord[]; comments_via_post?: CommentsRecord[] };")
