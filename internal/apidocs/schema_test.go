@@ -81,7 +81,7 @@ func TestEveryFieldTypeMaps(t *testing.T) {
 		`export type KitchenSinkColorsOptions = "red" | "green";`,
 		"  colors?: KitchenSinkColorsOptions[];",
 		"  size: KitchenSinkSizeOptions;",
-		"  gallery?: FileNameString[];",
+		"  gallery: FileNameString[];", // the response always carries it
 		"  meta?: unknown;",
 		"  where?: { lon: number; lat: number };",
 		"  main_tag: RecordIdString;",
