@@ -8,10 +8,8 @@ import (
 	"log"
 	"net/http"
 	"os"
-	"strings"
 
 	"github.com/pocketbase/pocketbase"
-	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/plugins/migratecmd"
 	"github.com/pocketbase/pocketbase/tools/hook"
@@ -32,6 +30,7 @@ import (
 	"lectern/internal/realtime"
 	"lectern/internal/search"
 	"lectern/internal/seed"
+	"lectern/internal/site"
 	"lectern/internal/startup"
 	"lectern/internal/storage"
 	"lectern/internal/webhooks"
@@ -91,15 +90,7 @@ func main() {
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Func: func(e *core.ServeEvent) error {
 			if !e.Router.HasRoute(http.MethodGet, "/{path...}") {
-				site := apis.Static(public, true)
-				e.Router.GET("/{path...}", func(re *core.RequestEvent) error {
-					// an unknown API path is a JSON 404, never the site's index.html
-					if strings.HasPrefix(re.Request.URL.Path, "/api/") {
-						return re.NotFoundError("", nil)
-					}
-					re.Response.Header().Set("Content-Security-Policy", siteCSP)
-					return site(re)
-				})
+				e.Router.GET("/{path...}", site.Handler(public, siteCSP))
 			}
 			return e.Next()
 		},

@@ -317,3 +317,31 @@ test("sign up, sign out and sign in through the site", async () => {
   watch.assertClean("sign-up");
   await context.close();
 });
+
+test("feeds and the API are linked from every page; an unknown post is an HTTP 404", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const res = await page.goto(`${site.url}/`);
+  assert.equal(res.status(), 200);
+  const alternates = await page.$$eval('head link[rel="alternate"]', (ls) => ls.map((l) => [l.type, l.getAttribute("href")]));
+  assert.deepEqual(alternates, [
+    ["application/rss+xml", "/feed.xml"],
+    ["application/atom+xml", "/atom.xml"],
+    ["application/feed+json", "/feed.json"],
+  ]);
+  for (const [, href] of alternates) {
+    const feed = await fetch(`${site.url}${href}`);
+    assert.equal(feed.status, 200, href);
+  }
+  assert.equal(await page.locator("footer").getByRole("link", { name: "RSS feed" }).getAttribute("href"), "/feed.xml");
+  assert.equal(await page.locator("footer").getByRole("link", { name: "Lectern API" }).getAttribute("href"), "/api/docs");
+
+  // a slug nobody published: the server says 404 (crawlers, monitors), the page says why
+  const missing = await page.goto(`${site.url}/posts/no-such-post-here`);
+  assert.equal(missing.status(), 404);
+  await page.getByText(/not found/i).first().waitFor();
+  const found = await page.goto(`${site.url}/posts/${post.slug}`);
+  assert.equal(found.status(), 200);
+  await page.getByRole("heading", { level: 1, name: post.title }).waitFor();
+  await context.close();
+});
