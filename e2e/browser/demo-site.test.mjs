@@ -345,3 +345,18 @@ test("feeds and the API are linked from every page; an unknown post is an HTTP 4
   await page.getByRole("heading", { level: 1, name: post.title }).waitFor();
   await context.close();
 });
+
+test("a page past the last one says so instead of \"No posts yet.\"", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${site.url}/?page=99`);
+  const empty = page.locator(".blog .empty");
+  await empty.waitFor();
+  const text = await empty.innerText();
+  assert.match(text, /There is no page 99: the posts end on page \d+\./);
+  assert.doesNotMatch(text, /No posts yet/);
+  assert.equal(await page.locator(".blog .pager").count(), 0, "no \"Page 99 of N\" beside it");
+  await empty.getByRole("link", { name: "Go to the last page" }).click();
+  await page.locator(".post-list li").first().waitFor();
+  await context.close();
+});

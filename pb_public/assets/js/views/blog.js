@@ -53,7 +53,12 @@ export async function blogView(ctx) {
       topics.length ? topicNav(topics, topicSlug) : null,
       posts.items.length
         ? h("ol", { class: "post-list", role: "list" }, posts.items.map((p) => h("li", null, postCard(p))))
-        : h("p", { class: "empty" }, topicSlug ? "No posts on this topic yet." : "No posts yet."),
+        : posts.totalItems > 0
+          // past the last page (an old link, a hand-typed ?page=): say so, and where the posts are
+          ? h("p", { class: "empty" }, `There is no page ${page}: the posts end on page ${posts.totalPages}. `,
+              h("a", { href: hrefFor(posts.totalPages) }, "Go to the last page"), " or ",
+              h("a", { href: hrefFor(1) }, "the first"), ".")
+          : h("p", { class: "empty" }, topicSlug ? "No posts on this topic yet." : "No posts yet."),
       pager(posts, hrefFor)),
     h("aside", { class: "sidebar", "aria-labelledby": "popular-h" },
       h("h2", { id: "popular-h" }, "Popular courses"),

@@ -143,7 +143,8 @@ export async function coursesView(ctx) {
 
 /** Previous/next paging links for a list result; null when there is one page. */
 export function pager(list, hrefFor) {
-  if (list.totalPages <= 1) return null;
+  // past the last page the view explains itself; "Page 99 of 17" would not
+  if (list.totalPages <= 1 || list.page > list.totalPages) return null;
   const { page, totalPages } = list;
   return h("nav", { class: "pager", "aria-label": "Pagination" },
     page > 1 ? h("a", { href: hrefFor(page - 1), rel: "prev", class: "button button-quiet" }, "← Previous") : h("span", { class: "button button-quiet", "aria-disabled": "true" }, "← Previous"),
