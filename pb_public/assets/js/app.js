@@ -137,7 +137,7 @@ function renderAccount() {
   const here = location.pathname + location.search;
   if (user) {
     box.replaceChildren(
-      h("span", { class: "whoami" }, "Signed in as ", h("a", { href: "/account" }, h("strong", null, user.name || "you"))),
+      h("span", { class: "whoami" }, h("span", { class: "whoami-prefix" }, "Signed in as "), h("a", { href: "/account" }, h("strong", null, user.name || "you"))),
       h("button", {
         type: "button",
         class: "button button-quiet",
