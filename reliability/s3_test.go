@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -218,7 +219,19 @@ func TestS3FilesAndBackups(t *testing.T) {
 	if err := waitRestored(w.api, w.su, marker, 2*time.Minute); err != nil {
 		// PocketBase restores in the background and logs a failure to its own log
 		logs, _ := w.api.do("GET", "/api/logs?sort=-created&perPage=5&filter=level>0", w.su, nil)
-		t.Fatalf("restore from S3: %v\nwarnings and errors: %s\n%s", err, logs, tail(s.out.String(), 3000))
+		// gone, or stuck (Go prints every goroutine on SIGQUIT)?
+		state := "running"
+		select {
+		case <-s.exited():
+			s.mu.Lock()
+			state = "exited: " + s.cmd.ProcessState.String()
+			s.mu.Unlock()
+		default:
+			syscall.Kill(s.pid(), syscall.SIGQUIT)
+			time.Sleep(2 * time.Second)
+		}
+		t.Logf("the server process: %s", state)
+		t.Fatalf("restore from S3: %v\nwarnings and errors: %s\n%s", err, logs, tail(s.out.String(), 60000))
 	}
 	w.api.close()
 	w.api.must(t, 200, "GET", "/api/collections/posts/records/"+postID, "", nil)
