@@ -20,6 +20,7 @@ func Register(app core.App) {
 	registerPerPageCap(app)
 	registerTokenCheck(app)
 	registerRetryAfter(app)
+	registerSyllabus(app)
 	registerSecurityHeaders(app)
 	registerGuards(app)
 	registerFilterGuard(app)

@@ -95,15 +95,17 @@ test("course page: previews open, the rest locked; enroll, progress, review, liv
   const watch = watchPage(page, site.url);
   const student = await site.user("student", { name: "Sam Student" });
 
-  // a guest sees the free preview only, and is asked to sign in to enroll
+  // a guest sees the whole syllabus, opens the free preview only, and is asked to sign in to enroll
   await page.goto(`${site.url}/courses/${course.slug}`);
   await page.getByRole("heading", { level: 1, name: "Node.JS" }).waitFor();
   await page.locator('.course[data-live="ready"]').waitFor();
-  assert.equal(await page.locator(".lesson").count(), 1);
+  assert.equal(await page.locator(".lesson").count(), 3, "every lesson's title is listed");
+  assert.equal(await page.locator(".lesson:not(.locked)").count(), 1);
   await page.locator(".lesson", { hasText: "Installing Node" }).getByText("Free preview").waitFor();
-  assert.equal(await page.getByText("The event loop").count(), 0, "locked lessons are not sent to guests");
+  await page.locator(".lesson.locked", { hasText: "The event loop" }).getByText("Locked").waitFor();
+  assert.equal(await page.locator(".lesson.locked").getByText("Open lesson").count(), 0, "locked lessons have no content to open");
   await page.getByText("The other lessons unlock when you enroll.").waitFor();
-  await page.locator(".lesson").getByText("Open lesson").click();
+  await page.locator(".lesson:not(.locked)").getByText("Open lesson").click();
   await page.getByText("Installing Node notes.").waitFor();
   assert.equal(await ratingOf(page.locator(".course-head")).textContent(), "4.5 (2)");
   await audit(page, "course page, guest");

@@ -388,3 +388,34 @@ test("phone viewport (390x844): the header is one row, signed out and signed in"
   await page.getByRole("link", { name: "Lectern home" }).waitFor();
   await context.close();
 });
+
+test("a course page shows the whole syllabus, locked lessons marked, their content never sent", async () => {
+  const instructor = await site.user("instructor", { name: "Syl Labus" });
+  const course = await instructor.pb.collection("courses").create({ title: "Syllabus course", durationDays: 5, status: "published" });
+  const lessons = instructor.pb.collection("lessons");
+  await lessons.create({ course: course.id, title: "Welcome", position: 1, freePreview: true, durationMinutes: 5, body: "<p>Open to all.</p>" });
+  await lessons.create({ course: course.id, title: "The paid part", position: 2, durationMinutes: 25, body: "<p>PAID-SECRET-BODY</p>" });
+  await lessons.create({ course: course.id, title: "Wrapping up", position: 3, durationMinutes: 10, body: "<p>PAID-SECRET-END</p>" });
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const watch = watchPage(page, site.url);
+  const bodies = [];
+  page.on("response", async (res) => {
+    if (res.url().includes("/api/")) bodies.push(await res.text().catch(() => ""));
+  });
+  await page.goto(`${site.url}/courses/${course.slug}`);
+  const items = page.locator(".lessons > li");
+  await items.nth(2).waitFor();
+  assert.deepEqual(await page.locator(".lessons .lesson-title").allInnerTexts(), ["Welcome", "The paid part", "Wrapping up"]);
+  assert.equal(await items.nth(0).getAttribute("data-locked"), null, "the free preview is open");
+  for (const i of [1, 2]) {
+    assert.equal(await items.nth(i).getAttribute("data-locked"), "true");
+    await items.nth(i).getByText("Locked").waitFor();
+  }
+  await items.nth(1).getByText("25 min").waitFor();
+  assert.ok(!bodies.some((b) => b.includes("PAID-SECRET")), "no locked lesson's body reached the browser");
+  assert.ok(!(await page.content()).includes("PAID-SECRET"));
+  watch.assertClean("syllabus");
+  await context.close();
+});

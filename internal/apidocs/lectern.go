@@ -3,6 +3,8 @@ package apidocs
 import (
 	"net/http"
 	"slices"
+
+	"lectern/hooks"
 )
 
 // Lectern's own routes, described statically: they are not generated from
@@ -41,6 +43,7 @@ var lecternRoutes = []lecternRoute{
 	{http.MethodPost, PathWebhookRetryDelivery, (*openAPIBuilder).webhookRetryDelivery},
 	{http.MethodPost, PathWebhookRetryFailed, (*openAPIBuilder).webhookRetryFailed},
 	{http.MethodGet, PathMetrics, (*openAPIBuilder).metrics},
+	{http.MethodGet, hooks.SyllabusPath, (*openAPIBuilder).syllabus},
 }
 
 // lecternRoutes documents the routed ones among Lectern's routes of the given tags.
@@ -63,6 +66,8 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 			tag = "operations"
 		case "/api/courses/{id}/checkout", "/api/stripe/webhook", "/api/checkout/{sessionId}":
 			tag = "payments"
+		case hooks.SyllabusPath:
+			tag = "courses"
 		}
 		if !slices.Contains(tags, tag) || !b.opts.HasRoute(r.method, r.path) {
 			continue

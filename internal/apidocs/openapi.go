@@ -71,7 +71,7 @@ func BuildOpenAPI(collections []*core.Collection, opts Options) ([]byte, error) 
 			b.auth(c)
 		}
 	}
-	b.lecternRoutes("search", "graphql", "mail", "feeds", "webhooks", "payments")
+	b.lecternRoutes("search", "graphql", "mail", "feeds", "webhooks", "payments", "courses")
 	b.realtime()
 	b.files()
 	b.lecternRoutes("reference", "operations")

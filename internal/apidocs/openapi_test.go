@@ -219,6 +219,7 @@ func TestOpenAPIOperations(t *testing.T) {
 			assert.Contains(t, dig(t, o, "responses", "401", "description"), "token_expired", path)
 		}
 	}
+	assert.Contains(t, op("/api/courses/{id}/syllabus", "get")["description"], "never a body")
 	assert.NotContains(t, op("/api/collections/users/auth-with-password", "post")["responses"], "401",
 		"signing in is how a stale token is replaced")
 	assert.Contains(t, op("/api/collections/reviews/records", "post")["responses"], "400")

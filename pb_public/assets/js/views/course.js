@@ -61,8 +61,10 @@ export async function courseView(ctx) {
     new Promise((r) => setTimeout(() => r(false), 5000)),
   ]);
 
-  const [lessons, enrollments, reviews, myReviews, fresh] = await Promise.all([
+  const [lessons, syllabus, enrollments, reviews, myReviews, fresh] = await Promise.all([
     pb.collection("lessons").getFullList({ filter: byCourse, sort: "position", batch: 200 }),
+    // every lesson's title and duration, locked ones included (the list above holds only what the visitor may open)
+    pb.send(`/api/courses/${encodeURIComponent(course.id)}/syllabus`, {}).then((r) => r.items).catch(() => []),
     mine ? pb.collection("enrollments").getList(1, 1, { filter: mine, skipTotal: true }) : null,
     pb.collection("reviews").getList(1, 20, { filter: byCourse, sort: "-created", expand: "user" }),
     mine ? pb.collection("reviews").getList(1, 1, { filter: mine, skipTotal: true }) : null,
@@ -182,11 +184,21 @@ export async function courseView(ctx) {
     panel.prepend(h("p", { class: "purchase-status", role: "status", dataset: { orderStatus: "paid" } }, "Payment received. Thank you!"));
   }
 
-  // --- lessons
+  // --- lessons: the syllabus in order, each lesson the visitor may open in full
+  const byPosition = new Map(lessons.map((l) => [l.position, l]));
+  const outline = syllabus.length ? syllabus.map((item) => byPosition.get(item.position) || item) : lessons;
+  function lockedItem(item) {
+    return h("li", { class: "lesson locked", dataset: { locked: "true" } },
+      h("div", { class: "lesson-head" },
+        h("span", { class: "lesson-pos", "aria-hidden": "true" }, String(item.position)),
+        h("h3", { class: "lesson-title" }, item.title),
+        h("span", { class: "badge badge-locked" }, "Locked"),
+        item.durationMinutes ? h("span", { class: "muted" }, `${item.durationMinutes} min`) : null));
+  }
   const lessonsSection = h("section", { class: "lessons-section", "aria-labelledby": "lessons-h" },
     h("h2", { id: "lessons-h" }, "Lessons"),
-    lessons.length
-      ? h("ol", { class: "lessons", role: "list" }, lessons.map((l) => lessonItem(l)))
+    outline.length
+      ? h("ol", { class: "lessons", role: "list" }, outline.map((l) => (l.id ? lessonItem(l) : lockedItem(l))))
       : null,
     !enrolled() && !isInstructor
       ? h("p", { class: "locked-note" }, icon("lock"), " ",
