@@ -191,6 +191,17 @@ func Register(app core.App) {
 			fileSize(func() string { return filepath.Join(app.DataDir(), name+".db") }), "db", name)
 	}
 
+	// every message Lectern or PocketBase sends (account mail, newsletter,
+	// contact, receipts, webhook alerts) goes through the app's mailer
+	mailSent := Counter(MailSentTotal, "")
+	app.OnMailerSend().BindFunc(func(e *core.MailerEvent) error {
+		if err := e.Next(); err != nil {
+			return err
+		}
+		mailSent.Inc()
+		return nil
+	})
+
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Func: func(se *core.ServeEvent) error {
 			se.Router.GET(Path, serveMetrics)

@@ -1,13 +1,18 @@
 package metrics_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"strings"
 	"testing"
 
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/mailer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -148,4 +153,37 @@ func gauge(t *testing.T, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// lectern_mail_sent_total counts every message the app's mailer hands to
+// the SMTP server (here PocketBase's test mailer), and nothing that failed.
+func TestMailSentCountsTheAppsMailer(t *testing.T) {
+	app, err := tests.NewTestApp()
+	require.NoError(t, err)
+	defer app.Cleanup()
+	metrics.Register(app)
+
+	value := func() float64 {
+		families, err := metrics.Registry.Gather()
+		require.NoError(t, err)
+		for _, mf := range families {
+			if mf.GetName() == metrics.MailSentTotal {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		t.Fatal("no " + metrics.MailSentTotal)
+		return 0
+	}
+	before := value()
+	msg := &mailer.Message{From: mail.Address{Address: "site@lectern.test"}, To: []mail.Address{{Address: "reader@lectern.test"}},
+		Subject: "Hello", HTML: "<p>Hi</p>"}
+	require.NoError(t, app.NewMailClient().Send(msg))
+	require.NoError(t, app.NewMailClient().Send(msg))
+	assert.Equal(t, before+2, value())
+	assert.Equal(t, 2, app.TestMailer.TotalSend())
+
+	// a send that fails is not counted
+	app.OnMailerSend().BindFunc(func(e *core.MailerEvent) error { return errors.New("smtp down") })
+	assert.Error(t, app.NewMailClient().Send(msg))
+	assert.Equal(t, before+2, value())
 }
