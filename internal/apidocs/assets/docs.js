@@ -9,7 +9,7 @@ window.addEventListener("DOMContentLoaded", function () {
     layout: "BaseLayout",
     validatorUrl: null,
     deepLinking: true,
-    docExpansion: "list",
+    docExpansion: "none",
     defaultModelsExpandDepth: 0,
     displayRequestDuration: true,
     persistAuthorization: true,
