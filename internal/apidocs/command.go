@@ -33,16 +33,12 @@ PocketBase also prints SQL to stdout: use --out, or --dev=false.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !app.IsBootstrapped() {
-				if err := app.Bootstrap(); err != nil {
-					return fmt.Errorf("bootstrap: %w", err)
-				}
-			}
 			// dev mode logs every SQL statement to stdout, which is where the types go
-			defer cli.QuietSQL(app)()
-			if err := app.RunAllMigrations(); err != nil {
-				return fmt.Errorf("run migrations: %w", err)
+			restore, err := cli.Prepare(app)
+			if err != nil {
+				return err
 			}
+			defer restore()
 			collections, err := app.FindAllCollections()
 			if err != nil {
 				return fmt.Errorf("load collections: %w", err)

@@ -2,6 +2,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 )
@@ -29,4 +31,21 @@ func QuietSQL(app core.App) func() {
 			f()
 		}
 	}
+}
+
+// Prepare readies app for a command as `serve` would: bootstrapped, with
+// dev mode's SQL echo off (see QuietSQL) and every migration applied. Use it
+// as `restore, err := cli.Prepare(app); if err != nil {…}; defer restore()`.
+func Prepare(app core.App) (restore func(), err error) {
+	if !app.IsBootstrapped() {
+		if err := app.Bootstrap(); err != nil {
+			return func() {}, fmt.Errorf("bootstrap: %w", err)
+		}
+	}
+	restore = QuietSQL(app)
+	if err := app.RunAllMigrations(); err != nil {
+		restore()
+		return func() {}, fmt.Errorf("run migrations: %w", err)
+	}
+	return restore, nil
 }

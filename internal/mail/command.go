@@ -50,15 +50,11 @@ each subscriber's copy is claimed by one process only.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !app.IsBootstrapped() {
-				if err := app.Bootstrap(); err != nil {
-					return fmt.Errorf("bootstrap: %w", err)
-				}
+			restore, err := cli.Prepare(app)
+			if err != nil {
+				return err
 			}
-			defer cli.QuietSQL(app)()
-			if err := app.RunAllMigrations(); err != nil {
-				return fmt.Errorf("run migrations: %w", err)
-			}
+			defer restore()
 			out := cmd.OutOrStdout()
 			if dryRun {
 				return dryRunIssue(app, out)

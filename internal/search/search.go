@@ -112,16 +112,11 @@ back (raw SQL, a restored partial backup) or to compact the index.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !app.IsBootstrapped() {
-				if err := app.Bootstrap(); err != nil {
-					return fmt.Errorf("bootstrap: %w", err)
-				}
-			}
-			if err := app.RunAllMigrations(); err != nil {
-				return fmt.Errorf("run migrations: %w", err)
+			restore, err := cli.Prepare(app) // dev mode would print every row's INSERT
+			if err != nil {
+				return err
 			}
 			start := time.Now()
-			restore := cli.QuietSQL(app) // dev mode would print every row's INSERT
 			stats, err := Rebuild(app)
 			restore()
 			if err != nil {

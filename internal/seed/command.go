@@ -40,15 +40,11 @@ DELETES every user, topic, post, comment, course, lesson, enrollment and review
 			if err := opts.validate(); err != nil {
 				return err
 			}
-			if !app.IsBootstrapped() {
-				if err := app.Bootstrap(); err != nil {
-					return fmt.Errorf("bootstrap: %w", err)
-				}
+			restore, err := cli.Prepare(app)
+			if err != nil {
+				return err
 			}
-			defer cli.QuietSQL(app)()
-			if err := app.RunAllMigrations(); err != nil {
-				return fmt.Errorf("run migrations: %w", err)
-			}
+			defer restore()
 
 			counts, total, err := Existing(app)
 			if err != nil {
