@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/tools/archive"
+
+	"lectern/internal/testkit"
 )
 
 // TestBackupRestore takes a backup through the API (POST /api/backups, as a
@@ -97,7 +99,7 @@ func TestBackupRestore(t *testing.T) {
 	if err := archive.Extract(filepath.Join(s.dir, "backups", key), cold); err != nil {
 		t.Fatal(err)
 	}
-	cs := &server{t: t, bin: s.bin, dir: cold, port: freePort(t), out: &outputLog{}}
+	cs := &server{t: t, bin: s.bin, dir: cold, port: testkit.FreePort(t), out: &outputLog{}}
 	cs.url = fmt.Sprintf("http://127.0.0.1:%d", cs.port)
 	t.Cleanup(cs.stop)
 	coldTook := cs.start()

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"lectern/internal/testkit"
 )
 
 // One server per data dir, and no stale cached reads after another process
@@ -174,7 +176,7 @@ func TestOneServerPerDataDir(t *testing.T) {
 	// a second serve on the same dir is refused, naming the first
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, s.bin, "serve", "--http", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--dir", s.dir, "--dev=false")
+	cmd := exec.CommandContext(ctx, s.bin, "serve", "--http", fmt.Sprintf("127.0.0.1:%d", testkit.FreePort(t)), "--dir", s.dir, "--dev=false")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
 		t.Fatalf("second serve exited 0:\n%s", out)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"lectern/internal/testkit"
 )
 
 // TestDisasterRecoveryDrill replicates a running server's data.db and
@@ -137,7 +139,7 @@ func drillRound(t *testing.T, litestreamBin string, seed uint64) string {
 	}
 	restoreTook := time.Since(began)
 
-	rs := &server{t: t, bin: s.bin, dir: restored, port: freePort(t), out: &outputLog{}}
+	rs := &server{t: t, bin: s.bin, dir: restored, port: testkit.FreePort(t), out: &outputLog{}}
 	rs.url = fmt.Sprintf("http://127.0.0.1:%d", rs.port)
 	t.Cleanup(rs.stop)
 	startTook := rs.start()

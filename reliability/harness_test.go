@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"lectern/internal/testkit"
 )
 
 // The harness: build ./lectern once per test binary, start it on a free
@@ -116,16 +118,6 @@ func envDuration(t testing.TB, name string, def time.Duration) time.Duration {
 		t.Fatalf("%s=%q: want a duration like 90s or 5m", name, v)
 	}
 	return d
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // ---
@@ -226,7 +218,7 @@ func newServer(t testing.TB, opts serverOptions) *server {
 	if s.dir == "" {
 		s.dir = filepath.Join(t.TempDir(), "pb_data")
 	}
-	s.port = freePort(t)
+	s.port = testkit.FreePort(t)
 	s.url = fmt.Sprintf("http://127.0.0.1:%d", s.port)
 	t.Cleanup(s.stop)
 	s.cli("migrate", "up")

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"lectern/internal/testkit"
 )
 
 // TestNginxProxy runs Debian's nginx with deploy/nginx/lectern.conf (only
@@ -188,7 +190,7 @@ func startNginx(t *testing.T, bin string, lecternPort int) string {
 	}
 	t.Cleanup(func() { removeAll(dir) })
 	os.Chmod(dir, 0o755)
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	conf := string(raw)
 	for _, r := range [][2]string{
 		{"/var/cache/nginx/lectern", filepath.Join(dir, "cache")},

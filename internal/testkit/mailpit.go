@@ -74,7 +74,8 @@ func moduleRoot() (string, error) {
 	}
 }
 
-func freeLoopbackPort(t testing.TB) int {
+// FreePort returns a TCP port free on 127.0.0.1 for a server a test starts.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -93,7 +94,7 @@ func StartMailpit(t testing.TB) *Mailpit {
 		t.Fatal(err)
 	}
 	for attempt := 0; ; attempt++ {
-		smtpPort, apiPort := freeLoopbackPort(t), freeLoopbackPort(t)
+		smtpPort, apiPort := FreePort(t), FreePort(t)
 		cmd := exec.Command(bin,
 			"--smtp", "127.0.0.1:"+strconv.Itoa(smtpPort),
 			"--listen", "127.0.0.1:"+strconv.Itoa(apiPort),
