@@ -1,6 +1,8 @@
 package search
 
 import (
+	"encoding/json/jsontext"
+	"encoding/json/v2"
 	"fmt"
 	"math"
 	"net/http"
@@ -16,8 +18,10 @@ type Response struct {
 	PerPage    int    `json:"perPage"`
 	TotalItems int    `json:"totalItems"`
 	TotalPages int    `json:"totalPages"`
-	Items      []Item `json:"items"`
-	Facets     Facets `json:"facets"`
+	// Items are the hits, each an object with the keys of Item that the
+	// fields parameter picks (fields.go), by default its type's slim ones.
+	Items  []any  `json:"items"`
+	Facets Facets `json:"facets"`
 	// Approximate is set when a collection had more than CountCap matches:
 	// totalItems, totalPages and the facets are then lower bounds (show
 	// "10,000+"). Counts below the cap are exact and leave it unset.
@@ -115,12 +119,16 @@ func (h *handler) serve(e *core.RequestEvent) error {
 		items[i].Snippet = snippetOf(items[i].Record, stems, info.HasSuperuserAuth())
 	}
 
+	picked, err := pickHits(items, p.Fields)
+	if err != nil {
+		return e.InternalServerError("", fmt.Errorf("search fields: %w", err))
+	}
 	out := Response{
 		Page:               p.Page,
 		PerPage:            p.PerPage,
 		TotalItems:         res.total,
 		TotalPages:         int(math.Ceil(float64(res.total) / float64(p.PerPage))),
-		Items:              items,
+		Items:              picked,
 		Facets:             res.facets,
 		Approximate:        res.approximate,
 		ApproximateRanking: res.approximateRanking,
@@ -128,7 +136,15 @@ func (h *handler) serve(e *core.RequestEvent) error {
 	if corrected {
 		out.CorrectedQuery = correctedQuery(p.Query, cands, items, info.HasSuperuserAuth())
 	}
-	return e.JSON(http.StatusOK, out)
+	// Not e.JSON: it would apply fields to the whole answer (whose keys are
+	// page, items, …), where they were applied to each hit above. Hits are
+	// maps now: Deterministic sorts their keys, so one answer is always the
+	// same bytes.
+	body, err := json.Marshal(out, jsontext.AllowInvalidUTF8(true), json.Deterministic(true))
+	if err != nil {
+		return e.InternalServerError("", fmt.Errorf("search encode: %w", err))
+	}
+	return e.Blob(http.StatusOK, "application/json", body)
 }
 
 // items loads the records of a page of hits, enriched per collection as the

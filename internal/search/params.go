@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 )
@@ -38,6 +37,9 @@ type Params struct {
 	Level     string
 	MinRating float64
 	HasRating bool
+	// Fields is the hit fields expression (fields.go); "" for the default,
+	// slim hits.
+	Fields string
 }
 
 // courseFiltered reports whether any course-only filter is set.
@@ -75,13 +77,17 @@ func ParseParams(v url.Values) (Params, error) {
 	}
 	if s := v.Get("perPage"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil && errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(s, "-") {
-			n, err = MaxPerPage, nil // a huge number is clamped like any too-large one
-		}
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > MaxPerPage {
 			errs["perPage"] = validation.NewError("validation_invalid_per_page", "Must be a whole number from 1 to "+strconv.Itoa(MaxPerPage)+".")
 		}
-		p.PerPage = min(n, MaxPerPage)
+		p.PerPage = n
+	}
+	if v.Get("fields") != "" {
+		f, err := parseFields(v.Get("fields"))
+		if err != nil {
+			errs["fields"] = err
+		}
+		p.Fields = f
 	}
 	if s := v.Get("mode"); s != "" {
 		if !slices.Contains(courseModes, s) {

@@ -19,11 +19,36 @@ func TestParseParams(t *testing.T) {
 				t.Errorf("got %+v", p)
 			}
 		}, ""},
-		{"perPage clamped", "q=go&perPage=1000", func(t *testing.T, p Params) {
+		{"perPage at the maximum", "q=go&perPage=100", func(t *testing.T, p Params) {
 			if p.PerPage != MaxPerPage {
 				t.Errorf("perPage = %d", p.PerPage)
 			}
 		}, ""},
+		{"perPage above the maximum", "q=go&perPage=101", nil, "perPage"},
+		{"perPage huge", "q=go&perPage=99999999999999999999999", nil, "perPage"},
+		{"perPage not a number", "q=go&perPage=ten", nil, "perPage"},
+		{"page above the maximum", "q=go&page=501", nil, "page"},
+		{"page not a number", "q=go&page=1.5", nil, "page"},
+		{"fields picks hit keys", "q=go&fields=type,id,snippet", func(t *testing.T, p Params) {
+			if p.Fields != "type,id,snippet" {
+				t.Errorf("fields = %q", p.Fields)
+			}
+		}, ""},
+		{"fields with nested paths, stars and modifiers", "q=go&fields=*,record.*,record.body:excerpt(100,true)", func(t *testing.T, p Params) {
+			if p.Fields == "" {
+				t.Error("fields dropped")
+			}
+		}, ""},
+		{"empty fields is the default", "q=go&fields=", func(t *testing.T, p Params) {
+			if p.Fields != "" {
+				t.Errorf("fields = %q", p.Fields)
+			}
+		}, ""},
+		{"fields naming a record field at the root", "q=go&fields=title", nil, "fields"},
+		{"fields with an unknown modifier", "q=go&fields=snippet:shout()", nil, "fields"},
+		{"fields with bad modifier arguments", "q=go&fields=record.body:excerpt(x)", nil, "fields"},
+		{"fields with a star prefix", "q=go&fields=*.title", nil, "fields"},
+		{"fields with an unclosed quote", "q=go&fields=id,'type", nil, "fields"},
 		{"course filter implies courses", "q=go&level=beginner", func(t *testing.T, p Params) {
 			if p.Type != "courses" || p.Level != "beginner" {
 				t.Errorf("got %+v", p)
