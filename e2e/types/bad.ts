@@ -1,7 +1,7 @@
 // Wrong use of the generated types: every line marked "expect-error" must be a
 // type error, and no other line may be one. check.mjs enforces both.
 import PocketBase from "pocketbase";
-import type { CoursesRecord, PostsCreate, TypedPocketBase } from "./generated/lectern-types";
+import type { CoursesRecord, PostsCreate, SearchParams, SearchResult, TypedPocketBase } from "./generated/lectern-types";
 
 const pb = new PocketBase("http://127.0.0.1:8090") as TypedPocketBase;
 
@@ -18,4 +18,17 @@ export async function mistakes(id: string): Promise<void> {
   const n: number | undefined = post.expand?.author?.name; // expect-error: an author's name is a string
   const rating: string = (await pb.collection("courses").getOne(id)).ratingAvg; // expect-error: ratingAvg is a number
   console.log(input, level, n, rating);
+}
+
+export async function searchMistakes(): Promise<void> {
+  const bad = { q: "go", type: "users" } satisfies SearchParams; // expect-error: users are not searched
+  const level = { q: "go", level: "expert" } satisfies SearchParams; // expect-error: not a course level
+  const res = await pb.send<SearchResult>("/api/search", { query: { q: "go" } });
+  const hit = res.items[0];
+  const rating: number = hit.record.ratingAvg; // expect-error: only a course hit has a rating; narrow on hit.type first
+  if (hit.type === "posts") {
+    const body: string = hit.record.body; // expect-error: a slim hit has no body; ask with ?fields=record.body
+    console.log(body);
+  }
+  console.log(bad, level, rating);
 }

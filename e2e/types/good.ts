@@ -6,6 +6,9 @@ import type {
   PostsCreate,
   PostsRecord,
   PostsStatusOptions,
+  SearchHitPicked,
+  SearchParams,
+  SearchResult,
   TypedPocketBase,
   UsersRecord,
 } from "./generated/lectern-types";
@@ -93,4 +96,29 @@ export async function accounts(email: string, password: string): Promise<void> {
   // collections the generator does not know still work, untyped
   const other = await pb.collection("_superusers").getList(1, 1);
   console.log(other.items.length);
+}
+
+export async function searching(): Promise<void> {
+  // GET /api/search: typed parameters, slim hits narrowed on their type
+  const params = { q: "kubernetes", type: "courses", level: "beginner", perPage: 10 } satisfies SearchParams;
+  const res = await pb.send<SearchResult>("/api/search", { query: params });
+  expectType<Equals<typeof res.facets.level.beginner, number>>();
+  const corrected: string | undefined = res.correctedQuery;
+  for (const hit of res.items) {
+    const marked: string = hit.snippet;
+    if (hit.type === "courses") {
+      const rating: number = hit.record.ratingAvg;
+      const level: CoursesLevelOptions | "" = hit.record.level;
+      console.log(rating, level);
+    } else if (hit.type === "posts") {
+      console.log(hit.record.slug, hit.record.excerpt, hit.record.publishedAt, hit.record.expand?.author?.name);
+    } else {
+      console.log(hit.record.course, hit.record.position);
+    }
+    console.log(marked, hit.score);
+  }
+  // with ?fields: only the keys asked for, from the full record
+  const picked = await pb.send<SearchResult<SearchHitPicked>>("/api/search", { query: { q: "go", fields: "type,id,record.body" } satisfies SearchParams });
+  const body: string | undefined = picked.items[0]?.type === "posts" ? picked.items[0].record?.body : undefined;
+  console.log(corrected, body, res.facets.minRating["4.5"]);
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"lectern/hooks"
+	"lectern/internal/search"
 )
 
 // Lectern's own routes, described statically: they are not generated from
@@ -98,18 +99,38 @@ func (b *openAPIBuilder) lecternRoutes(tags ...string) {
 }
 
 func (b *openAPIBuilder) search() {
-	// the record of a match is a record of the collection named by type
-	var records []any
+	// A hit's record: by default the slim record of its type (what a results
+	// page shows, search.SlimRecordFields), with fields the record as the
+	// records API returns it, picked.
+	var slim, full []any
 	for _, name := range []string{"posts", "courses", "lessons"} {
-		if c := b.m.byName(name); c != nil {
-			records = append(records, o("$ref", "#/components/schemas/"+typeName(name)+"Record"))
+		c := b.m.byName(name)
+		if c == nil {
+			continue
 		}
+		tn := typeName(name)
+		b.schemas.set(tn+"SearchRecord", b.slimRecordSchema(c, search.SlimRecordFields(name)))
+		slim = append(slim, o("$ref", "#/components/schemas/"+tn+"SearchRecord"))
+		full = append(full, o("$ref", "#/components/schemas/"+tn+"Record"))
 	}
+	records := append(slim, full...)
 	record := o("type", "object")
 	if len(records) > 0 {
-		record = o("oneOf", records)
+		record = o("anyOf", records)
 	}
-	record.set("description", "The matched record, as GET /api/collections/{type}/records/{id} would return it to the caller.")
+	record.set("description", "The matched record of the collection named by type, as the records API would return it to the caller (hidden fields left out, expand applied): without fields its slim form (`*SearchRecord`: what a results page shows, never the body), with fields the full record, picked.")
+	b.schemas.set("SearchHit", o(
+		"type", "object",
+		"description", "One match. Without fields it has these five keys and a slim record; fields picks among them (`type,id,snippet`, `*`, `record.*`, `record.body:excerpt(200)`).",
+		"required", []any{"type", "id", "score", "snippet", "record"},
+		"properties", o(
+			"type", o("type", "string", "enum", []any{"posts", "courses", "lessons"}, "description", "The collection of the match."),
+			"id", o("type", "string", "description", "The record id."),
+			"score", o("type", "number", "description", "Relevance: higher is better. bm25 with the statistics of the records anyone may see, so records the caller cannot see never change it."),
+			"snippet", o("type", "string", "description", "Text around the match, HTML-escaped, with the matched words in <mark>…</mark> (the only tags)."),
+			"record", record,
+		),
+	))
 	counts := func(desc string) *obj {
 		return o("type", "object", "description", desc, "additionalProperties", o("type", "integer"))
 	}
@@ -121,17 +142,7 @@ func (b *openAPIBuilder) search() {
 			"perPage", o("type", "integer"),
 			"totalItems", o("type", "integer"),
 			"totalPages", o("type", "integer"),
-			"items", o("type", "array", "items", o(
-				"type", "object",
-				"required", []any{"type", "id", "score", "snippet", "record"},
-				"properties", o(
-					"type", o("type", "string", "enum", []any{"posts", "courses", "lessons"}, "description", "The collection of the match."),
-					"id", o("type", "string", "description", "The record id."),
-					"score", o("type", "number", "description", "Relevance: higher is better. bm25 with the statistics of the records anyone may see, so records the caller cannot see never change it."),
-					"snippet", o("type", "string", "description", "Text around the match, HTML-escaped, with the matched words in <mark>…</mark> (the only tags)."),
-					"record", record,
-				),
-			)),
+			"items", o("type", "array", "items", o("$ref", "#/components/schemas/SearchHit")),
 			"facets", o(
 				"type", "object",
 				"description", "Counts of the matches by value, for filter chips.",
@@ -154,13 +165,15 @@ func (b *openAPIBuilder) search() {
 		o("name", "q", "in", "query", "required", true, "description", "The words to find.", "schema", o("type", "string", "minLength", 1)),
 		o("name", "type", "in", "query", "description", "Only matches of this collection.", "schema", o("type", "string", "enum", []any{"posts", "courses", "lessons"})),
 		o("name", "page", "in", "query", "schema", o("type", "integer", "minimum", 1, "maximum", 500, "default", 1)),
-		o("name", "perPage", "in", "query", "description", "Above 100 it is clamped to 100.", "schema", o("type", "integer", "minimum", 1, "maximum", 100, "default", 20)),
+		o("name", "perPage", "in", "query", "description", "At most 100: a larger value is a 400 naming perPage.", "schema", o("type", "integer", "minimum", 1, "maximum", 100, "default", 20)),
 		o("name", "mode", "in", "query", "description", "Courses only.", "schema", o("type", "string", "enum", []any{"online", "onsite", "hybrid"})),
 		o("name", "level", "in", "query", "description", "Courses only.", "schema", o("type", "string", "enum", []any{"beginner", "intermediate", "advanced"})),
 		o("name", "minRating", "in", "query", "description", "Courses only: at least this ratingAvg.", "schema", o("type", "number", "minimum", 0, "maximum", 5)),
+		o("name", "fields", "in", "query", "description", "The keys of each hit, with the records API's syntax, applied to every hit (never to page, totals or facets): `type,id,snippet`; `*` for every key and the full record; `record.*`, `record.title`, `record.expand.author.name`; `:excerpt(200,true)` shortens text. Each path starts with type, id, score, snippet, record or `*`, else a 400 naming fields. Without it a hit is slim (see SearchHit).", "schema", o("type", "string")),
+		o("name", "expand", "in", "query", "description", "Relations to expand in each hit's record, as for the records API (`author`, `instructor`, `course`); a related record the caller may not view is left out.", "schema", o("type", "string")),
 	})
 	p.answer(200, jsonAnswer("A page of matches.", o("$ref", "#/components/schemas/SearchResult")))
-	p.answer(400, errorResponse("An invalid parameter, named in data: a blank or unusable q, an unknown type, a course filter with another type, a page or perPage out of range."))
+	p.answer(400, errorResponse("An invalid parameter, named in data: a blank or unusable q, an unknown type, a course filter with another type, a page or perPage out of range, a fields path that no hit has or an unknown modifier."))
 	p.answer(429, tooManyRequests())
 	b.add(p)
 }
@@ -266,4 +279,26 @@ func (b *openAPIBuilder) selfTypes() {
 		describe("**Who may call it:** anyone.", "Record, create and update types per collection and a TypedPocketBase: `const pb = new PocketBase(url) as TypedPocketBase`. The same text as `lectern types`.")
 	p.answer(200, o("description", "A TypeScript declaration file.", "content", o("application/typescript", o("schema", o("type", "string")))))
 	b.add(p)
+}
+
+// slimRecordSchema is the record schema of c narrowed to fields: the record
+// of a search hit without ?fields.
+func (b *openAPIBuilder) slimRecordSchema(c *collectionDoc, fields []string) *obj {
+	full := b.recordSchema(c)
+	fprops := full.get("properties").(*obj)
+	props := o()
+	for _, k := range fprops.keys {
+		if slices.Contains(fields, k) {
+			props.set(k, fprops.get(k))
+		}
+	}
+	var required []any
+	for _, k := range full.get("required").([]any) {
+		if slices.Contains(fields, k.(string)) {
+			required = append(required, k)
+		}
+	}
+	return o("type", "object",
+		"description", "A `"+c.Name+"` search hit's record without ?fields: the fields a results page shows, never the body. As in the records API, a field hidden from the caller is left out.",
+		"required", required, "properties", props)
 }

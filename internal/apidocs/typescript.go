@@ -82,6 +82,8 @@ func BuildTypeScript(collections []*core.Collection, version string) string {
 	w.line("};")
 	w.line("")
 
+	writeSearch(&w, m)
+
 	w.doc("A RecordService whose create and update take the collection's input types, so a wrong select value or a server-set field is a type error.")
 	w.line("export interface TypedRecordService<R, C extends { [key: string]: any }, U extends { [key: string]: any }> extends RecordService<R> {")
 	w.line("  create<T = R>(bodyParams?: C | FormData, options?: RecordOptions): Promise<T>;")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"lectern/internal/search"
 )
 
 func TestTypesEndpointAndCommandAgree(t *testing.T) {
@@ -96,4 +98,18 @@ func TestTypesDescribeTheSchema(t *testing.T) {
 	assert.Contains(t, ts, `collection(idOrName: "posts"): TypedRecordService<PostsRecord, PostsCreate, PostsUpdate>;`)
 	assert.Contains(t, ts, "collection<M = RecordModel>(idOrName: string): RecordService<M>;")
 	assert.Contains(t, ts, "export interface TypedPocketBase extends PocketBase {")
+
+	// GET /api/search: a slim hit's record is a Pick of the record without its body
+	assert.Contains(t, ts, "export type SearchHit = PostsSearchHit | CoursesSearchHit | LessonsSearchHit;")
+	assert.Contains(t, ts, "export type PostsSearchRecord = Pick<PostsRecord, ")
+	slim := ts[strings.Index(ts, "export type PostsSearchRecord"):]
+	slim = slim[:strings.Index(slim, "\n")]
+	for _, f := range search.SlimRecordFields("posts") {
+		assert.Contains(t, slim, `"`+f+`"`)
+	}
+	assert.NotContains(t, slim, `"body"`)
+	assert.Contains(t, block("SearchParams"), "\n  perPage?: number;")
+	assert.Contains(t, block("SearchParams"), "\n  level?: CoursesLevelOptions;")
+	assert.Contains(t, block("PostsSearchHit"), "\n  type: \"posts\";")
+	assert.Contains(t, ts, "export type SearchResult<H = SearchHit> = {")
 }

@@ -1,11 +1,13 @@
 package search
 
 import (
+	"cmp"
 	"encoding/json/jsontext"
 	"encoding/json/v2"
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/pocketbase/pocketbase/apis"
@@ -14,10 +16,10 @@ import (
 
 // Response is the body of GET /api/search.
 type Response struct {
-	Page       int    `json:"page"`
-	PerPage    int    `json:"perPage"`
-	TotalItems int    `json:"totalItems"`
-	TotalPages int    `json:"totalPages"`
+	Page       int `json:"page"`
+	PerPage    int `json:"perPage"`
+	TotalItems int `json:"totalItems"`
+	TotalPages int `json:"totalPages"`
 	// Items are the hits, each an object with the keys of Item that the
 	// fields parameter picks (fields.go), by default its type's slim ones.
 	Items  []any  `json:"items"`
@@ -84,10 +86,19 @@ func (h *handler) serve(e *core.RequestEvent) error {
 		}
 		cands = make([][]string, len(p.Query.Words))
 		cgroups := make([][]string, len(p.Query.Words))
+		var spellErr error
+		spellings := func(term string) []string {
+			s, err := v.spellings(e.App, term)
+			spellErr = cmp.Or(spellErr, err)
+			return s
+		}
 		for i, w := range p.Query.Words {
-			cands[i] = v.candidates(w)
+			cands[i] = rankCorrections(w, v.candidates(w), spellings)
 			cgroups[i] = append([]string{w.Norm}, cands[i]...)
 			corrected = corrected || len(cands[i]) > 0
+		}
+		if spellErr != nil {
+			return e.InternalServerError("", fmt.Errorf("search spellings: %w", spellErr))
 		}
 		if corrected {
 			cres, err := en.run(p, cgroups)
@@ -219,8 +230,9 @@ func snippetOf(r *core.Record, stems map[string]bool, superuser bool) string {
 }
 
 // correctedQuery spells the corrected search with words taken from the
-// results themselves (records the caller may view): for each word, the first
-// result word matching it as typed or one of its candidates.
+// results themselves (records the caller may view): for each word, the
+// result word nearest to it as typed among those of its candidates, the
+// first found on a tie; a word found as typed is kept.
 func correctedQuery(q Query, cands [][]string, items []Item, superuser bool) string {
 	out := make([]string, len(q.Words))
 	changed := false
@@ -229,23 +241,26 @@ func correctedQuery(q Query, cands [][]string, items []Item, superuser bool) str
 		if len(cands[i]) == 0 {
 			continue
 		}
-		cand := map[string]bool{}
-		for _, c := range cands[i] {
-			cand[c] = true
-		}
+		typed := []rune(w.Norm)
+		best, bestDist := "", math.MaxInt
 	search:
 		for _, it := range items {
 			for _, f := range textFields(it.Record, superuser) {
 				for _, t := range Tokens(f) {
 					if t.Stem == w.Stem {
+						best = ""
 						break search
 					}
-					if cand[t.Stem] {
-						out[i], changed = t.Norm, true
-						break search
+					if slices.Contains(cands[i], t.Stem) {
+						if d := OSA(string(typed), t.Norm); d < bestDist {
+							best, bestDist = t.Norm, d
+						}
 					}
 				}
 			}
+		}
+		if best != "" {
+			out[i], changed = best, true
 		}
 	}
 	if !changed {

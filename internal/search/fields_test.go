@@ -2,10 +2,12 @@ package search_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
 
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -168,4 +170,30 @@ func TestSearchHitsHideHiddenFields(t *testing.T) {
 			}
 		}),
 	})
+}
+
+// TestCorrectionPrefersTheNearSpellingOverTheFrequentStem is the issue's
+// case: with "rules" in many published posts and "running" in one, "runing"
+// is "running" (one edit as spelled), not "rules" (three; but "rule" and
+// "run" are both one edit from its stem "rune").
+func TestCorrectionPrefersTheNearSpellingOverTheFrequentStem(t *testing.T) {
+	withRules := func(t testing.TB) *tests.TestApp {
+		app := newApp(t)
+		col, err := app.FindCollectionByNameOrId("posts")
+		require.NoError(t, err)
+		for i := range 6 {
+			r := core.NewRecord(col)
+			r.Load(map[string]any{"title": fmt.Sprintf("House rules %d", i), "body": "<p>The rules of the house.</p>",
+				"author": testkit.UserAuthor, "status": "published"})
+			require.NoError(t, app.Save(r))
+		}
+		return app
+	}
+	s := ok("guest misspelling running", testkit.Guest, searchURL("q", "runing"), func(t testing.TB, r result) {
+		require.NotNil(t, r.CorrectedQuery)
+		assert.Equal(t, "running", *r.CorrectedQuery)
+		assert.ElementsMatch(t, []string{PostKube, PostRun}, r.ids(), "the results are those of run, not of rule")
+	})
+	s.TestAppFactory = withRules
+	run(t, []tests.ApiScenario{s})
 }

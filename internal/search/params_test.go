@@ -119,7 +119,10 @@ func TestCandidates(t *testing.T) {
 		{"2025x", nil},                       // digits are not corrected
 		{"zzzzzzzz", nil},
 	} {
-		got := v.candidates(word(c.in))
+		var got []string
+		for _, cand := range v.candidates(word(c.in)) {
+			got = append(got, cand.term)
+		}
 		if len(got) != len(c.want) || (len(got) > 0 && got[0] != c.want[0]) {
 			t.Errorf("candidates(%q) = %q, want %q", c.in, got, c.want)
 		}

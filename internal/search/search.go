@@ -4,11 +4,12 @@
 //
 //	GET /api/search?q=…[&type=posts|courses|lessons][&page=1][&perPage=20]
 //	               [&mode=online|onsite|hybrid][&level=beginner|intermediate|advanced][&minRating=0..5]
+//	               [&fields=type,id,snippet|*|record.*|…][&expand=author]
 //
 // which answers
 //
 //	{"page":1, "perPage":20, "totalItems":3, "totalPages":1,
-//	 "items":[{"type":"posts", "id":"…", "score":4.2, "snippet":"… <mark>Kubernetes</mark> …", "record":{…}}],
+//	 "items":[{"type":"posts", "id":"…", "score":4.2, "snippet":"… <mark>Kubernetes</mark> …", "record":{"title":…, "slug":…, …}}],
 //	 "facets":{"type":{"posts":2,"courses":1,"lessons":0}, "mode":{…}, "level":{…},
 //	           "minRating":{"1":…,"2":…,"3":…,"4":…,"4.5":…}},
 //	 "correctedQuery":"kubernetes"}
@@ -22,12 +23,15 @@
 //     with PocketBase's own resolver to the records joined to the matches, so
 //     drafts, scheduled posts and lessons of courses the caller is not
 //     enrolled in never appear, in items, totals or facets. record is the
-//     record as the list API returns it (expand, hidden fields, emails).
+//     record as the list API returns it (expand, hidden fields, emails),
+//     slim by default (what a results page shows, no body: fields.go) and
+//     picked by fields, PocketBase's picker applied to each hit.
 //   - Facets count with every filter but their own; mode, level and minRating
 //     describe courses (and imply type=courses; posts and lessons have none).
 //   - Typos: when nothing matches as typed, words of 5–7 letters may be 1
 //     edit off a word of the public index, longer ones 2 (a transposition
-//     is one edit); correctedQuery is set only when the corrected search
+//     is one edit), nearest as spelled in public records first, then most
+//     frequent (corrections.go); correctedQuery is set only when the corrected search
 //     finds records the caller may view, and is spelled from those records.
 //   - Hidden records move nothing: the index is split into what a guest may
 //     list (ftsTable) and the rest (hiddenTable, searched for signed-in
@@ -52,7 +56,7 @@
 //     order is total (ties by id) and paging stable; rule-awareness is the
 //     same on both paths (every query joins the list rule).
 //   - q is plain words: FTS5 syntax in it is punctuation or plain words.
-//     Invalid input is a 400 naming the parameter.
+//     Invalid input (perPage above 100 included) is a 400 naming the parameter.
 //
 // The index is contentless (it stores no copy of the text); see
 // migrations/1795641000_search_index.go for the tables, and `lectern reindex`

@@ -48,6 +48,7 @@ type vocab struct {
 	generation int64
 	byLen      map[int][]vocabTerm
 	took       time.Duration
+	spellingCache
 }
 
 // vocabCache builds the vocabulary lazily, on the first search that needs a
@@ -156,11 +157,26 @@ func lettersOnly(s string) bool {
 	return s != ""
 }
 
-// candidates returns the indexed terms (stems) nearest to w within its edit
-// budget, excluding w's own stem: those at the smallest distance found, most
-// frequent first, at most maxCandidates. Both the stem and the unstemmed
-// word are compared, as a typo can change how a word stems.
-func (v *vocab) candidates(w Word) []string {
+// candidate is an indexed term (a stem) near a query word: its edit
+// distance from the word's stem or the word as typed, and how many public
+// entries hold it.
+type candidate struct {
+	term string
+	dist int
+	docs int
+}
+
+// maxStemCandidates bounds the terms whose spellings are looked up for one
+// word (corrections.go).
+const maxStemCandidates = 8
+
+// candidates returns the indexed terms (stems) within w's edit budget of its
+// stem or of the word as typed, excluding w's own stem: nearest first, then
+// most frequent, at most maxStemCandidates. Stems are what the index holds,
+// and a stem is a poor measure of a typo ("runing" stems to "rune", one edit
+// from both "run" and "rule"): rankCorrections ranks them again by the
+// spellings the public entries use.
+func (v *vocab) candidates(w Word) []candidate {
 	if !lettersOnly(w.Norm) {
 		return nil
 	}
@@ -172,40 +188,30 @@ func (v *vocab) candidates(w Word) []string {
 	if w.Norm != w.Stem {
 		probes = append(probes, []rune(w.Norm))
 	}
-	type cand struct {
-		term string
-		dist int
-		docs int
-	}
-	var found []cand
-	best := k
+	best := map[string]candidate{}
 	for _, p := range probes {
 		for n := len(p) - k; n <= len(p)+k; n++ {
 			for _, t := range v.byLen[n] {
-				if t.term == w.Stem || !WithinOSA(p, t.runes, best) {
+				if t.term == w.Stem || !WithinOSA(p, t.runes, k) {
 					continue
 				}
 				// A term whose stem differs cannot be searched for as itself.
 				if Stem(t.term) != t.term {
 					continue
 				}
-				d := osaRunes(p, t.runes, best)
-				best = min(best, d)
-				found = append(found, cand{t.term, d, t.docs})
+				d := osaRunes(p, t.runes, k)
+				if c, ok := best[t.term]; !ok || d < c.dist {
+					best[t.term] = candidate{t.term, d, t.docs}
+				}
 			}
 		}
 	}
-	slices.SortFunc(found, func(a, b cand) int {
+	found := make([]candidate, 0, len(best))
+	for _, c := range best {
+		found = append(found, c)
+	}
+	slices.SortFunc(found, func(a, b candidate) int {
 		return cmp.Or(cmp.Compare(a.dist, b.dist), cmp.Compare(b.docs, a.docs), cmp.Compare(a.term, b.term))
 	})
-	var out []string
-	for _, c := range found {
-		if c.dist > best || len(out) == maxCandidates {
-			break
-		}
-		if !slices.Contains(out, c.term) {
-			out = append(out, c.term)
-		}
-	}
-	return out
+	return found[:min(len(found), maxStemCandidates)]
 }
