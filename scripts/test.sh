@@ -10,6 +10,8 @@
 #      the server that answered it (internal/apidocs TestTrafficMatchesSpec);
 #   6. types: `tsc --noEmit` over e2e/types/good.ts (must pass) and bad.ts (must fail)
 #      with the types `lectern types` generates;
+#   6b. readme: every js/sh block of README.md run against a seeded server
+#      (e2e/readme/readme.test.mjs; skips are annotated in the README);
 #   7. bench: a one-round smoke of the benchmark suite (all only);
 #   8. ops (all only): deploy/k8s validated offline (scripts/k8s-validate.sh),
 #      the container image built and run with podman (scripts/container.sh),
@@ -162,6 +164,9 @@ step "api: traffic vs spec" env LECTERN_TRAFFIC_DIR="$traffic" \
 	go test ./internal/apidocs -run '^TestTrafficMatchesSpec$' -count=1 -v
 # the generated TypeScript types must accept correct SDK usage and reject wrong lines
 step "types: tsc check" bash -c 'cd e2e/types && node check.mjs "$LECTERN_BIN"'
+# the README's js and sh blocks, run against a freshly seeded server (e2e/readme);
+# bounded: a minute per JS block, five per shell block, 20 in all
+step "readme: examples" bash -c 'cd e2e && node --test --test-concurrency=1 --test-timeout=1200000 readme/'
 
 # --- benchmark smoke -------------------------------------------------------------
 # Not for its numbers: keeps `go run ./bench` working (small data, one round).
