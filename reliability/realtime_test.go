@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,8 +21,11 @@ import (
 // its events. Checks: no client receives an event for a record it may not
 // view — decided by asking the REST API as that identity (list rule, the rule
 // PocketBase applies to collection subscriptions) right after the step, or
-// right before it for deletes — and no event at all comes from a rolled-back
-// write. It also counts creates a client could view but did not receive.
+// right before it for deletes and for an update's delete (which also needs the
+// record out of view after it) — and no event at all comes from a rolled-back
+// write. It also counts creates a client could view but did not receive, and
+// updated records a client could view before and not after without getting
+// their delete event.
 //
 // LECTERN_REALTIME_STEPS (default 120) and LECTERN_REALTIME_SEED size it.
 func TestRealtimeNoLeaks(t *testing.T) {
@@ -45,7 +49,7 @@ func TestRealtimeNoLeaks(t *testing.T) {
 	for i := 0; i < steps; i++ {
 		rt.step(i)
 	}
-	report(t, "realtime", "| steps (rolled back) | clients | events checked | leaks: not viewable | leaks: rolled back | missed creates | time |",
+	report(t, "realtime", "| steps (rolled back) | clients | events checked | leaks: not viewable | leaks: rolled back | missed creates / deletes | time |",
 		fmt.Sprintf("| %d (%d) | %d | %d | %d | %d | %d | %s |", steps, rt.rollbacks, len(rt.clients), rt.checked, len(rt.leaks), len(rt.rollbackLeaks),
 			rt.missed, time.Since(began).Round(time.Second)))
 	t.Logf("steps by action: %v", rt.actions)
@@ -426,7 +430,7 @@ func (rt *realtimeRun) step(i int) {
 	}
 	rt.actions[wr.name]++
 	var before map[string]map[string]bool
-	if wr.deletes {
+	if wr.deletes || wr.method == "PATCH" { // an update may take a record out of view: a delete event
 		before = rt.visibleSet()
 	}
 	rt.fenceAll()
@@ -481,6 +485,10 @@ func (rt *realtimeRun) step(i int) {
 					continue
 				}
 				ok = before[who][key]
+				if ok && wr.method == "PATCH" {
+					// an update's delete: only for a record that left the view
+					ok = !rt.canList(who, m.collection(), m.id())
+				}
 			default:
 				ck := who + " " + key
 				v, seen := cache[ck]
@@ -492,6 +500,24 @@ func (rt *realtimeRun) step(i int) {
 			}
 			if !ok {
 				rt.leaks = append(rt.leaks, what)
+			}
+		}
+	}
+	// completeness: whoever could list the updated record before and cannot
+	// now got a delete event for it
+	if wr.method == "PATCH" && r.Status == 200 && before != nil {
+		parts := strings.Split(wr.path, "/") // /api/collections/<c>/records/<id>
+		coll, id := parts[3], parts[5]
+		for who, c := range rt.clients {
+			if !before[who][coll+"/"+id] || rt.canList(who, coll, id) {
+				continue
+			}
+			got := slices.ContainsFunc(c.messages()[marks[who]:], func(m rtMessage) bool { return m.Action == "delete" && m.id() == id })
+			if !got {
+				rt.missed++
+				if len(rt.missedDetail) < 10 {
+					rt.missedDetail = append(rt.missedDetail, fmt.Sprintf("step %d %s: %s could list %s/%s before the update, not after, but got no delete event", i, wr.name, who, coll, id))
+				}
 			}
 		}
 	}

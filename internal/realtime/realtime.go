@@ -117,6 +117,8 @@ func Register(app core.App) {
 		a.fanout.expect(1)
 		return nil
 	})
+
+	registerVisibility(app) // an update that hides a record deletes it from its viewers (visibility.go)
 }
 
 // asRecord returns the record PocketBase's broadcast takes the model as when

@@ -1,0 +1,5 @@
+package realtime
+
+// ViewChecks is how many access checks the visibility step ran itself since
+// start (its rule checks before a write and its filter checks).
+func ViewChecks() int64 { return viewChecks.Load() }
