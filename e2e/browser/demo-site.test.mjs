@@ -124,9 +124,9 @@ test("post page: comments from other people appear live, hidden ones never", asy
   assert.equal(new Set(ids).size, ids.length, "no duplicates");
   assert.equal(ids.length, 6);
 
-  // The post's author hides Carl's comment: it leaves Rita's page (no event can
-  // tell her about a record she may no longer see; the live commentsCount going
-  // down makes the page reconcile), while the reply to it stays.
+  // The post's author hides Carl's comment: it leaves Rita's page (the server
+  // sends her a delete carrying the comment as she saw it), while the reply to
+  // it stays.
   const hiddenLater = await author.pb.collection("comments").update(live.id, { status: "hidden" });
   assert.equal(hiddenLater.status, "hidden");
   await page.locator(`#comment-${live.id}`).waitFor({ state: "detached", timeout: 5000 });

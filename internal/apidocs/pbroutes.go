@@ -202,7 +202,7 @@ func (b *openAPIBuilder) realtime() {
 			"description", "The data of an event on a `"+c.Name+"` topic.",
 			"required", []any{"action", "record"},
 			"properties", o(
-				"action", o("type", "string", "enum", []any{"create", "update", "delete"}),
+				"action", o("type", "string", "enum", []any{"create", "update", "delete"}, "description", "`delete`: deleted, or out of this subscriber's view after an update (the record is then as the subscriber last saw it)."),
 				"record", o("$ref", "#/components/schemas/"+tn+"Record"),
 			),
 		))
@@ -212,7 +212,7 @@ func (b *openAPIBuilder) realtime() {
 	connect := newOp(http.MethodGet, "/api/realtime", "realtime_connect", "realtime", "Open the event stream").
 		describe("**Who may call it:** anyone.",
 			"Opens a `text/event-stream`. The first event, `PB_CONNECT`, carries `{\"clientId\": \"…\"}`: send it with POST /api/realtime to choose topics. Each later event is named by the topic it matched and its data is `{action, record}` (see the *RealtimeEvent schemas).",
-			"A subscriber receives only the events of records its rules let it see: the list rule for `<collection>/*`, the view rule for `<collection>/<id>`, checked with the auth of the subscribe request. Derived changes (counters, ratings, progress, scheduled publishing) arrive as ordinary updates. An idle connection closes after 5 minutes; the SDK reconnects and resubscribes.")
+			"A subscriber receives only the events of records its rules let it see: the list rule for `<collection>/*`, the view rule for `<collection>/<id>`, checked with the auth of the subscribe request. Derived changes (counters, ratings, progress, scheduled publishing) arrive as ordinary updates. An update that takes a record out of a subscriber's view (a comment hidden or flagged, a post or course back to draft, a record that stops matching the subscription's filter) arrives to that subscriber as a `delete` carrying the record as it last saw it; a record coming into view arrives as an `update`. An idle connection closes after 5 minutes; the SDK reconnects and resubscribes.")
 	connect.answer(200, o("description", "The event stream.", "content", o("text/event-stream", o(
 		"schema", o("type", "string", "description", "SSE frames: `id:<clientId>`, `event:<topic>`, `data:<json>`."),
 		"examples", o("connect", o("value", "id:Hn7d…\nevent:PB_CONNECT\ndata:{\"clientId\":\"Hn7d…\"}\n\n")),

@@ -35,16 +35,14 @@ export async function postView(ctx) {
     }).catch(() => false),
     new Promise((r) => setTimeout(() => r(false), 5000)),
   ]);
-  // the post record carries the live comment count
+  // The post itself: a delete means it left our view (taken back to draft,
+  // or removed); its commentsCount is the server's count of visible comments,
+  // a check on the thread's own.
   pb.collection("posts").subscribe(post.id, (e) => {
-    if (e.action !== "update") return;
-    const before = thread.count;
-    thread.setCount(e.record.commentsCount);
-    // A comment hidden by a moderator is no longer ours to see, so no event
-    // tells us about it (realtime follows the view rule); the count going down
-    // does, and the thread is reconciled with the server.
-    if (Number(e.record.commentsCount) < before) thread.reconcile().catch(() => {});
+    if (e.action === "delete") thread.close();
+    else thread.checkCount(e.record.commentsCount);
   }, { fields: "id,commentsCount" }).then((unsubscribe) => ctx.onCleanup(unsubscribe)).catch(() => {});
+  ctx.onCleanup(() => clearTimeout(thread.countCheck));
 
   thread.load(await thread.fetch());
 
@@ -75,18 +73,44 @@ class Thread {
     this.post = post;
     this.user = user;
     this.nodes = new Map(); // comment id -> {record, li, replies}
-    this.count = Number(post.commentsCount) || 0;
     // the list is the live region: a comment added to it is read out (author, time, text)
     this.list = h("ol", { class: "comments", role: "list", id: "comments-list", "aria-live": "polite", "aria-relevant": "additions" });
     this.heading = h("h2", { id: "comments-h" });
-    this.setCount(this.count);
+    this.setCount(Number(post.commentsCount) || 0);
     this.pending = [];
     this.loaded = false;
+    this.notice = h("p", { class: "note", role: "status", hidden: true }, "This post is no longer published.");
   }
 
   setCount(n) {
-    this.count = Number(n) || 0;
-    this.heading.textContent = `Comments (${this.count})`;
+    this.count = n;
+    this.heading.textContent = `Comments (${n})`;
+  }
+
+  /** The heading counts the visible comments the page shows (a moderator also sees hidden ones, badged). */
+  recount() {
+    let n = 0;
+    for (const node of this.nodes.values()) if ((node.record.status || "visible") === "visible") n += 1;
+    this.setCount(n);
+  }
+
+  /**
+   * The server's count disagreeing with ours for a while (a missed event,
+   * a reconnect) makes the page reload the thread. Not at once: the post's
+   * new count and the comment event of one write arrive in either order.
+   */
+  checkCount(serverCount) {
+    clearTimeout(this.countCheck);
+    this.countCheck = setTimeout(() => {
+      if (Number(serverCount) !== this.count) this.reconcile().catch(() => {});
+    }, 1500);
+  }
+
+  /** The post left our view: say so and stop offering to comment. */
+  close() {
+    this.notice.hidden = false;
+    for (const form of document.querySelectorAll(".new-comment, .comment-actions")) form.remove();
+    announce("This post is no longer published.");
   }
 
   fetch() {
@@ -102,12 +126,7 @@ class Thread {
   async reconcile() {
     const records = await this.fetch();
     const keep = new Set(records.map((r) => r.id));
-    for (const [id, node] of [...this.nodes]) {
-      if (keep.has(id)) continue;
-      for (const child of [...node.replies.children]) node.li.before(child);
-      node.li.remove();
-      this.nodes.delete(id);
-    }
+    for (const id of [...this.nodes.keys()]) if (!keep.has(id)) this.remove(id);
     for (const r of records) this.upsert(r, { quiet: true });
   }
 
@@ -115,6 +134,7 @@ class Thread {
     for (const r of records) this.upsert(r, { quiet: true });
     this.loaded = true;
     for (const e of this.pending.splice(0)) this.onEvent(e);
+    this.recount();
   }
 
   onEvent(e) {
@@ -122,6 +142,9 @@ class Thread {
       this.pending.push(e);
       return;
     }
+    // A delete is a comment deleted, or one that left our view (hidden or
+    // flagged by a moderator: the server sends it as we last saw it). An
+    // update for a comment we do not have is one that came into view.
     if (e.action === "delete") {
       this.remove(e.record.id);
     } else {
@@ -135,6 +158,7 @@ class Thread {
       if (String(existing.record.updated) > String(record.updated)) return;
       existing.record = { ...record, expand: record.expand || existing.record.expand };
       this.fill(existing);
+      if (this.loaded) this.recount();
       return;
     }
     const node = this.build(record);
@@ -143,13 +167,17 @@ class Thread {
     (parent ? parent.replies : this.list).append(node.li);
     this.empty?.remove();
     if (!quiet) node.li.classList.add("is-new");
+    if (this.loaded) this.recount();
   }
 
+  /** Takes a comment off the page; its replies stay, a level up (they are still visible, or get their own delete). */
   remove(id) {
     const node = this.nodes.get(id);
     if (!node) return;
-    for (const li of [node.li, ...node.li.querySelectorAll("li[data-comment-id]")]) this.nodes.delete(li.dataset.commentId);
+    for (const child of [...node.replies.children]) node.li.before(child);
     node.li.remove();
+    this.nodes.delete(id);
+    if (this.loaded) this.recount();
   }
 
   depthOf(record) {
@@ -259,6 +287,7 @@ class Thread {
     this.empty = this.nodes.size ? null : h("p", { class: "empty" }, "No comments yet. Start the conversation.");
     const here = location.pathname;
     return h("section", { class: "comments-section", "aria-labelledby": "comments-h", dataset: { live: live ? "ready" : "off" } },
+      this.notice,
       h("div", { class: "section-head" },
         this.heading,
         live ? h("span", { class: "live-dot" }, "Live") : null),
