@@ -201,7 +201,14 @@ test("guests subscribed to comments get nothing for hidden comments", async () =
   await author.pb.collection("comments").delete(hiddenAtBirth.id);
 
   const sentinel = await studentA.pb.collection("comments").create({ post: post.id, body: "visible sentinel" });
-  const secret = (e) => e.record.id === hiddenAtBirth.id || (e.record.id === c.id && e.action !== "create");
+  // the hide reached them once, as a delete of what they saw; nothing after it
+  for (const r of [guest, student]) {
+    const gone = await r.waitFor((e) => e.record.id === c.id && e.action === "delete", 2000, "the hide, as a delete");
+    assert.equal(gone.record.status, "visible");
+    assert.equal(gone.record.body, "soon hidden");
+  }
+  const seenAsDelete = (e) => e.action === "delete" && e.record.status === "visible" && e.record.body === "soon hidden";
+  const secret = (e) => e.record.id === hiddenAtBirth.id || (e.record.id === c.id && e.action !== "create" && !seenAsDelete(e));
   await Promise.all([
     quiet(guest.waitFor((e) => e.record.id === sentinel.id), { guest }, secret, "a hidden comment"),
     quiet(student.waitFor((e) => e.record.id === sentinel.id), { student }, secret, "a hidden comment"),
@@ -261,7 +268,9 @@ test("a course taken back to draft: its reviews and free previews stop reaching 
   const review = await studentA.pb.collection("reviews").create({ course: c.id, rating: 4 });
   const withdrawn = new Set([c.id, preview.id, review.id]);
   let afterDraft = false;
-  const leak = (e) => afterDraft && withdrawn.has(e.record.id);
+  // the course leaves the guest's view as a delete of the published course it saw
+  const leavesView = (e) => e.action === "delete" && e.record.id === c.id && e.record.status === "published";
+  const leak = (e) => afterDraft && withdrawn.has(e.record.id) && !leavesView(e);
   const reviews = await watch("guest reviews", w.guest(), "reviews", "*", leak);
   const lessons = await watch("guest lessons (withdrawn)", w.guest(), "lessons", "*", leak);
   const courses = await watch("guest courses (withdrawn)", w.guest(), "courses", "*", leak);
@@ -280,8 +289,52 @@ test("a course taken back to draft: its reviews and free previews stop reaching 
   await Promise.all([
     quiet(reviews.waitFor((e) => e.record.id === rs.id), { reviews }, (e) => withdrawn.has(e.record.id), "a review of a draft course"),
     quiet(lessons.waitFor((e) => e.record.id === ls.id), { lessons }, (e) => withdrawn.has(e.record.id), "a lesson of a draft course"),
-    quiet(courses.waitFor((e) => e.record.id === course.id), { courses }, (e) => withdrawn.has(e.record.id), "a draft course"),
+    quiet(courses.waitFor((e) => e.record.id === course.id), { courses }, (e) => withdrawn.has(e.record.id) && !leavesView(e), "a draft course"),
   ]);
+  assert.equal(courses.events.filter(leavesView).length, 1, "the course left the guest's view once");
+});
+
+test("moderation is live: a hidden comment is a delete, as each subscriber saw it", async () => {
+  const p = await author.pb.collection("posts").create({ title: "Moderated post", status: "published" });
+  const onPost = { filter: w.guest().filter("post = {:p}", { p: p.id }) };
+  const c = await studentA.pb.collection("comments").create({ post: p.id, body: "spam spam" });
+  const other = await studentA.pb.collection("comments").create({ post: post.id, body: "on another post" });
+  const notVisible = (e) => e.action !== "delete" && e.record.status !== "visible";
+  const page = await watch("guest post page (expand)", w.guest(), "comments", "*", notVisible, { ...onPost, expand: "author" });
+  // (no status in its events: its shape is checked below)
+  const slim = await watch("guest (fields)", w.guest(), "comments", c.id, () => false, { fields: "id,body" });
+  const elsewhere = await watch("guest other post", w.guest(), "comments", "*", notVisible, {
+    filter: w.guest().filter("post = {:p}", { p: post.id }),
+  });
+  const writer = await watch("comment author", studentA.pb, "comments", "*", () => false, onPost);
+  const mod = await watch("admin", admin.pb, "comments", "*", () => false, onPost);
+
+  await admin.pb.collection("comments").update(c.id, { status: "hidden" });
+
+  const gone = await page.waitFor((e) => e.record.id === c.id, 2000, "the hide");
+  assert.equal(gone.action, "delete");
+  assert.equal(gone.record.status, "visible", "the comment as the guest saw it, never the new status");
+  assert.equal(gone.record.body, "spam spam");
+  assert.equal(gone.record.expand?.author?.id, studentA.id, "with the subscription's expand");
+  assert.equal(gone.record.expand?.author?.email, undefined, "and the guest's rights");
+  const cut = await slim.waitFor((e) => e.record.id === c.id, 2000, "the hide on a record topic");
+  assert.equal(cut.action, "delete");
+  assert.deepEqual(Object.keys(cut.record).sort(), ["body", "id"], "fields=id,body");
+  for (const r of [writer, mod]) {
+    const kept = await r.waitFor((e) => e.record.id === c.id, 2000, "the update");
+    assert.equal(kept.action, "update");
+    assert.equal(kept.record.status, "hidden");
+  }
+
+  // shown again: an update (a page adds the id it lacks)
+  await admin.pb.collection("comments").update(c.id, { status: "visible" });
+  const back = await page.waitFor((e) => e.record.id === c.id && e.action === "update", 2000, "shown again");
+  assert.equal(back.record.status, "visible");
+
+  // never a delete for a comment the subscription never saw
+  await admin.pb.collection("comments").update(other.id, { body: "on another post, edited" });
+  const sentinel = await studentA.pb.collection("comments").create({ post: post.id, body: "sentinel" });
+  await quiet(elsewhere.waitFor((e) => e.record.id === sentinel.id), { elsewhere }, (e) => e.record.id === c.id, "a comment it never saw");
 });
 
 test("leaks across all subscriptions: 0", (t) => {
