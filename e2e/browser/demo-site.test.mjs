@@ -373,7 +373,7 @@ test("phone viewport (390x844): the header is one row, signed out and signed in"
       const r = e.getBoundingClientRect();
       return { top: r.top, bottom: r.bottom, right: r.right, cls: e.className };
     }));
-    assert.equal(boxes.length, 3, label);
+    assert.equal(boxes.length, 4, label); // brand, nav, search, account
     const middles = boxes.map((b) => (b.top + b.bottom) / 2);
     assert.ok(Math.max(...middles) - Math.min(...middles) < 8, `${label}: one row ${JSON.stringify(boxes)}`);
     assert.ok(Math.max(...boxes.map((b) => b.right)) <= 390, `${label}: fits ${JSON.stringify(boxes)}`);

@@ -11,6 +11,7 @@ import { courseView } from "./views/course.js";
 import { loginView, signupView } from "./views/auth.js";
 import * as mail from "./views/mail.js";
 import { myCoursesView } from "./views/mine.js";
+import { searchView } from "./views/search.js";
 
 const routes = [
   { re: /^\/$/, view: blogView, nav: "blog" },
@@ -18,6 +19,7 @@ const routes = [
   { re: /^\/courses\/?$/, view: coursesView, nav: "courses" },
   { re: /^\/courses\/([^/]+)\/?$/, view: courseView, nav: "courses" },
   { re: /^\/my-courses\/?$/, view: myCoursesView, nav: "mine" },
+  { re: /^\/search\/?$/, view: searchView, nav: "search" },
   { re: /^\/login\/?$/, view: loginView },
   { re: /^\/signup\/?$/, view: signupView },
   { re: /^\/newsletter\/?$/, view: mail.newsletterView },
