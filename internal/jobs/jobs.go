@@ -34,7 +34,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -94,6 +93,26 @@ type Config struct {
 	Poll time.Duration
 	// Logf, if set, receives the worker's own errors (never job contents).
 	Logf func(format string, args ...any)
+	// Feed, if set, runs on the worker before each look for due rows (on
+	// start, after each wake-up, at least every Poll): it moves work into the
+	// queue (the webhooks' fan-out of committed events into deliveries), so
+	// that whatever it adds is dispatched in the same pass. It runs on the
+	// worker's goroutine, never beside Recorded's transaction.
+	Feed func(ctx context.Context) error
+	// Recorded, if set, runs for each outcome inside the transaction that
+	// writes it, after the job's row is updated: a queue's own history of
+	// attempts is written with the outcome, in the same batch, or not at all.
+	Recorded func(tx core.App, job *core.Record, attempt Attempt) error
+}
+
+// Attempt is one finished run of a job as it is recorded: its number
+// (attempts after it), the status and next attempt it led to, and the
+// handler's error (nil on success).
+type Attempt struct {
+	N      int
+	Status string
+	Next   time.Time
+	Err    error
 }
 
 // Queue is a collection of jobs and the worker that runs them.
@@ -289,17 +308,46 @@ func (q *Queue) Enqueue(tx core.App, rows ...map[string]any) ([]string, error) {
 }
 
 // newID is a record id (15 of [a-z0-9], as PocketBase's) that sorts by
-// creation time: 9 base-36 digits of Unix milliseconds, then 6 random ones.
-// Random ids would put a write's jobs at random places of the primary-key
-// index, each dirtying its own page for the commit to write; ids in time
-// order land side by side at its end.
+// creation time: 9 base-36 digits of Unix milliseconds, 2 of a sequence
+// within the millisecond, then 4 random ones. Random ids would put a write's
+// jobs at random places of the primary-key index, each dirtying its own page
+// for the commit to write; ids in time order land side by side at its end.
+// Within one process they strictly increase, so rows written in one
+// statement (a fan-out) keep their order wherever an index orders by id.
 func newID() string {
-	ms := strconv.FormatInt(time.Now().UnixMilli(), 36)
-	if len(ms) < 9 {
-		ms = strings.Repeat("0", 9-len(ms)) + ms
+	idMu.Lock()
+	ms := time.Now().UnixMilli()
+	if ms <= idLastMs {
+		ms, idSeq = idLastMs, idSeq+1
+		if idSeq >= 36*36 {
+			ms, idSeq = ms+1, 0
+		}
+	} else {
+		idSeq = 0
 	}
-	return ms + security.RandomStringWithAlphabet(6, core.DefaultIdAlphabet)
+	idLastMs = ms
+	seq := idSeq
+	idMu.Unlock()
+	t := strconv.FormatInt(ms, 36)
+	if len(t) < 9 {
+		t = strings.Repeat("0", 9-len(t)) + t
+	}
+	n := strconv.FormatInt(int64(seq), 36)
+	if len(n) < 2 {
+		n = "0" + n
+	}
+	return t + n + security.RandomStringWithAlphabet(4, core.DefaultIdAlphabet)
 }
+
+var (
+	idMu     sync.Mutex
+	idLastMs int64
+	idSeq    int
+)
+
+// NewID is a job id as Enqueue makes them (time-ordered; see newID), for a
+// Feed that inserts rows itself.
+func NewID() string { return newID() }
 
 // RunNow makes the jobs due at once, whatever their status (a dead or done
 // job runs again), and wakes the worker after app's transaction commits. A
@@ -412,6 +460,12 @@ const (
 // up all the rows committed since the last.
 const scanGap = 20 * time.Millisecond
 
+// slotGap spaces the scans that follow a finished job: a backlog (a
+// receiver that was down) drains at the speed of the targets, not one scan
+// window per scanGap, while a burst of jobs finishing together still costs
+// one scan.
+const slotGap = 2 * time.Millisecond
+
 // loop is the worker: it starts handlers for due rows in free slots, writes
 // finished outcomes in batches, and sleeps until woken, a slot frees, a
 // batch is due, or the earliest due row.
@@ -422,14 +476,20 @@ func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 	defer timer.Stop()
 	var unflushed []outcome
 	var firstUnflushed, lastScan time.Time
+	gapNext := scanGap
 	for {
-		if gap := scanGap - time.Since(lastScan); gap > 0 {
+		if gap := gapNext - time.Since(lastScan); gap > 0 {
 			select {
 			case <-ctx.Done():
 			case <-time.After(gap):
 			}
 		}
-		lastScan = time.Now()
+		lastScan, gapNext = time.Now(), scanGap
+		if q.cfg.Feed != nil && ctx.Err() == nil {
+			if err := q.cfg.Feed(ctx); err != nil && ctx.Err() == nil {
+				q.cfg.Logf("jobs %s: feed: %v", q.cfg.Collection, err)
+			}
+		}
 		next := q.dispatch(ctx, results)
 		wait := q.cfg.Poll
 		if !next.IsZero() {
@@ -463,6 +523,7 @@ func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 			q.record(ctx, unflushed)
 			return
 		case r := <-results:
+			gapNext = slotGap
 			if len(unflushed) == 0 {
 				firstUnflushed = time.Now()
 			}
@@ -530,27 +591,8 @@ func (q *Queue) dispatch(ctx context.Context, results chan<- outcome) time.Time 
 
 		// the candidates' ids and keys first (cheap columns, off the index),
 		// then only the chosen rows loaded whole
-		now := types.NowDateTime().String()
-		keyCol := "''"
-		if q.cfg.KeyField != "" {
-			keyCol = "[[" + q.cfg.KeyField + "]]"
-		}
-		query := q.app.DB().Select("id", keyCol+" AS [[key]]").From(q.cfg.Collection).
-			Where(dbx.In("status", StatusPending, StatusFailed)).
-			AndWhere(dbx.NewExp("[[nextAttemptAt]] <= {:now}", dbx.Params{"now": now})).
-			OrderBy("nextAttemptAt", "rowid").
-			Limit(int64(free * 4))
-		if len(skipIDs) > 0 {
-			query.AndWhere(dbx.NotIn("id", skipIDs...))
-		}
-		if q.cfg.KeyField != "" && len(skipKeys) > 0 {
-			query.AndWhere(dbx.NotIn(q.cfg.KeyField, skipKeys...))
-		}
-		var cands []struct {
-			ID  string `db:"id"`
-			Key string `db:"key"`
-		}
-		if err := query.All(&cands); err != nil {
+		cands, err := q.candidates(free*4, skipIDs, skipKeys)
+		if err != nil {
 			q.cfg.Logf("jobs %s: find due jobs: %v", q.cfg.Collection, err)
 			return time.Now().Add(time.Second)
 		}
@@ -607,24 +649,74 @@ func (q *Queue) dispatch(ctx context.Context, results chan<- outcome) time.Time 
 	}
 }
 
+type candidate struct {
+	ID  string `db:"id"`
+	Key string `db:"key"`
+	At  string `db:"at"`
+}
+
+// waiting is the query of the waiting rows of one status (not held, of a
+// free key) in the order of the status's index — (status, nextAttemptAt…):
+// one status at a time, ordered by nextAttemptAt alone, SQLite walks the
+// index and stops at the limit, where "status IN (…)" or a tie-break column
+// outside the index would sort every waiting row on each scan (a slow
+// receiver's backlog of thousands, scanned after each finished job).
+// Rows due at the same moment come in the index's order (the key, then the
+// id, for the webhooks' index), which keeps each key's rows in id order.
+func (q *Queue) waiting(status string, skipIDs, skipKeys []any) *dbx.SelectQuery {
+	keyCol := "''"
+	if q.cfg.KeyField != "" {
+		keyCol = "[[" + q.cfg.KeyField + "]]"
+	}
+	query := q.app.DB().Select("id", keyCol+" AS [[key]]", "nextAttemptAt AS [[at]]").From(q.cfg.Collection).
+		Where(dbx.HashExp{"status": status}).
+		OrderBy("nextAttemptAt")
+	if len(skipIDs) > 0 {
+		query.AndWhere(dbx.NotIn("id", skipIDs...))
+	}
+	if q.cfg.KeyField != "" && len(skipKeys) > 0 {
+		query.AndWhere(dbx.NotIn(q.cfg.KeyField, skipKeys...))
+	}
+	return query
+}
+
+// candidates are up to limit due rows, earliest first.
+func (q *Queue) candidates(limit int, skipIDs, skipKeys []any) ([]candidate, error) {
+	now := types.NowDateTime().String()
+	var all []candidate
+	for _, status := range []string{StatusPending, StatusFailed} {
+		var cands []candidate
+		err := q.waiting(status, skipIDs, skipKeys).
+			AndWhere(dbx.NewExp("[[nextAttemptAt]] <= {:now}", dbx.Params{"now": now})).
+			Limit(int64(limit)).All(&cands)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, cands...)
+	}
+	slices.SortStableFunc(all, func(a, b candidate) int { return strings.Compare(a.At, b.At) })
+	return all[:min(len(all), limit)], nil
+}
+
 // nextDue is the earliest nextAttemptAt of the waiting rows (pending or
 // failed, not held, of a free key), or zero if there is none.
 func (q *Queue) nextDue() time.Time {
 	skipIDs, skipKeys := q.exclusions()
-	query := q.app.DB().Select("MIN([[nextAttemptAt]])").From(q.cfg.Collection).
-		Where(dbx.In("status", StatusPending, StatusFailed))
-	if len(skipIDs) > 0 {
-		query.AndWhere(dbx.NotIn("id", skipIDs...))
-	}
 	// a busy key's rows run when its job finishes, which wakes the loop
-	if q.cfg.KeyField != "" && len(skipKeys) > 0 {
-		query.AndWhere(dbx.NotIn(q.cfg.KeyField, skipKeys...))
+	var first string
+	for _, status := range []string{StatusPending, StatusFailed} {
+		var at []string
+		if err := q.waiting(status, skipIDs, skipKeys).Select("nextAttemptAt").Limit(1).Column(&at); err != nil {
+			return time.Time{}
+		}
+		if len(at) == 1 && at[0] != "" && (first == "" || at[0] < first) {
+			first = at[0]
+		}
 	}
-	var ns sql.NullString
-	if err := query.Row(&ns); err != nil || !ns.Valid || ns.String == "" {
+	if first == "" {
 		return time.Time{}
 	}
-	t, err := types.ParseDateTime(ns.String)
+	t, err := types.ParseDateTime(first)
 	if err != nil {
 		return time.Time{}
 	}
@@ -692,6 +784,11 @@ func (q *Queue) record(ctx context.Context, batch []outcome) {
 			row["updated"] = types.NowDateTime().String()
 			if _, err := tx.DB().Update(q.cfg.Collection, row, dbx.HashExp{"id": r.job.Id}).Execute(); err != nil {
 				return fmt.Errorf("record job %q: %w", r.job.Id, err)
+			}
+			if q.cfg.Recorded != nil {
+				if err := q.cfg.Recorded(tx, r.job, Attempt{N: attempts, Status: status, Next: next, Err: r.err}); err != nil {
+					return fmt.Errorf("record job %q: %w", r.job.Id, err)
+				}
 			}
 		}
 		return nil

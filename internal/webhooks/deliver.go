@@ -26,13 +26,34 @@ import (
 )
 
 // maxResponseRead caps what is read of a receiver's answer: only its start
-// is kept (in lastError), and a receiver streaming gigabytes costs nothing.
+// is kept (in lastError and the attempt's response), and a receiver
+// streaming gigabytes costs nothing.
 const maxResponseRead = 4 << 10
 
+// maxAttemptResponse caps the answer excerpt an attempt row keeps.
+const maxAttemptResponse = 1 << 10
+
+// tried is what an attempt leaves for its webhookAttempts row beside the
+// delivery's own fields (lastStatus, lastError).
+type tried struct {
+	at       time.Time
+	duration time.Duration
+	response string
+}
+
 // deliver is the jobs handler of a webhookDeliveries row: one signed POST.
-// It sets lastStatus, lastError and deliveredAt on the row; the jobs
-// package records status, attempts and the next attempt.
+// It sets lastStatus, lastError and deliveredAt on the row, and leaves the
+// attempt's time, duration and answer for recordAttempt; the jobs package
+// records status, attempts and the next attempt.
 func (s *Service) deliver(ctx context.Context, app core.App, d *core.Record) error {
+	t := &tried{at: time.Now()}
+	err := s.post1(ctx, app, d, t)
+	t.duration = time.Since(t.at)
+	s.tried.Store(d.Id, t)
+	return err
+}
+
+func (s *Service) post1(ctx context.Context, app core.App, d *core.Record, t *tried) error {
 	hook, err := app.FindRecordById(Collection, d.GetString("webhook"))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s.fail(d, 0, jobs.Permanent(errors.New("the webhook no longer exists")))
@@ -80,6 +101,7 @@ func (s *Service) deliver(ctx context.Context, app core.App, d *core.Record) err
 	}
 	snippet, _ := io.ReadAll(io.LimitReader(res.Body, maxResponseRead))
 	res.Body.Close()
+	t.response = excerpt(snippet, maxAttemptResponse)
 
 	code := res.StatusCode
 	switch {
@@ -119,6 +141,56 @@ func (s *Service) fail(d *core.Record, code int, err error) error {
 	d.Set("lastError", msg)
 	return err
 }
+
+// excerpt is the start of b as valid UTF-8 text of at most max bytes ("" if
+// b is not text).
+func excerpt(b []byte, max int) string {
+	if len(b) > max {
+		b = b[:max]
+	}
+	text := strings.ToValidUTF8(string(b), "")
+	if strings.ContainsRune(text, 0) {
+		return ""
+	}
+	return text
+}
+
+// recordAttempt is the queue's Recorded: the attempt's webhookAttempts row,
+// written in the transaction that records its outcome, and the oldest rows
+// past maxAttempts removed (a delivery sent again by hand for ever stays
+// bounded).
+func (s *Service) recordAttempt(tx core.App, d *core.Record, a jobs.Attempt) error {
+	v, _ := s.tried.LoadAndDelete(d.Id)
+	t, _ := v.(*tried)
+	if t == nil {
+		t = &tried{at: time.Now()}
+	}
+	errText := ""
+	if a.Err != nil {
+		errText = d.GetString("lastError")
+	}
+	at, _ := types.ParseDateTime(t.at.UTC())
+	_, err := tx.DB().Insert(Attempts, dbx.Params{
+		"id": jobs.NewID(), "delivery": d.Id, "webhook": d.GetString("webhook"), "attempt": a.N,
+		"status": d.GetInt("lastStatus"), "error": errText, "durationMs": t.duration.Milliseconds(),
+		"response": t.response, "created": at.String(),
+	}).Execute()
+	if err != nil {
+		return fmt.Errorf("write attempt: %w", err)
+	}
+	if a.N > maxAttempts {
+		_, err = tx.DB().Delete(Attempts, dbx.And(dbx.HashExp{"delivery": d.Id},
+			dbx.NewExp("[[attempt]] <= {:old}", dbx.Params{"old": a.N - maxAttempts}))).Execute()
+		if err != nil {
+			return fmt.Errorf("trim attempts: %w", err)
+		}
+	}
+	return nil
+}
+
+// maxAttempts is how many attempts of one delivery webhookAttempts keeps
+// (the last ones); the schedule makes 8.
+const maxAttempts = 20
 
 func refusal(err error) error {
 	// the client's error wraps the dial error in "Post <url>: dial tcp …":

@@ -1,16 +1,20 @@
 package webhooks
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
 
 	"lectern/hooks"
+	"lectern/internal/jobs"
 )
 
 // Actions of the event types ("posts.update").
@@ -20,12 +24,20 @@ const (
 	ActionDelete = "delete"
 )
 
-// The outbox rows are written from the record *Execute hooks: they run for
-// every save and delete however it is made (API, dashboard, GraphQL, Go
-// code, cascades) around the very INSERT/UPDATE/DELETE of the row, inside
-// the transaction of whatever wraps the write (the comment hook's, a
-// delete's cascade) or one of their own. Either the record and its
-// deliveries commit together or neither does.
+// The outbox is webhookEvents: one row per write that any active webhook
+// wants, written from the record *Execute hooks. They run for every save and
+// delete however it is made (API, dashboard, GraphQL, Go code, cascades)
+// around the very INSERT/UPDATE/DELETE of the row, inside the transaction of
+// whatever wraps the write (the comment hook's, a delete's cascade) or one of
+// their own. Either the record and its event commit together or neither
+// does.
+//
+// The event carries the payload once and the ids of the webhooks that match
+// at the write (from the in-memory cache below): the writer pays for one
+// small INSERT whatever the number of webhooks. After the commit the worker
+// turns the event into one webhookDeliveries row per webhook and deletes it,
+// in one transaction of its own (fanOut), so a crash between the two leaves
+// the event to be fanned out on the next start, never half of it.
 //
 // Derived figures (a post's commentsCount, a course's ratingAvg) are written
 // by targeted UPDATEs in hooks/ and announced after the commit: they are not
@@ -42,8 +54,14 @@ func (s *Service) bindOutbox() {
 // PocketBase's own (_superusers, _otps…) nor the webhooks' (a delivery
 // announcing a delivery would never end, and webhooks carry secrets).
 func Subscribable(c *core.Collection) bool {
-	return !c.IsView() && !strings.HasPrefix(c.Name, "_") && c.Name != Collection && c.Name != Deliveries
+	return !c.IsView() && !strings.HasPrefix(c.Name, "_") &&
+		c.Name != Collection && c.Name != Deliveries && c.Name != Events && c.Name != Attempts
 }
+
+// insertEvent is the writer's one statement, whatever the number of
+// webhooks: one row, the payload bound once.
+const insertEvent = "INSERT INTO {{" + Events + "}} ([[id]], [[type]], [[webhooks]], [[payload]], [[created]]) " +
+	"VALUES ({:id}, {:type}, {:webhooks}, {:payload}, {:created})"
 
 func (s *Service) outbox(e *core.RecordEvent, action string) error {
 	c := e.Record.Collection()
@@ -72,17 +90,88 @@ func (s *Service) outbox(e *core.RecordEvent, action string) error {
 		if err := e.Next(); err != nil {
 			return err
 		}
-		body, err := Payload(typ, c.Name, action, e.Record, time.Now())
+		now := time.Now()
+		body, err := Payload(typ, c.Name, action, e.Record, now)
 		if err != nil {
 			return err
 		}
-		rows := make([]map[string]any, len(targets))
-		for i, id := range targets {
-			rows[i] = map[string]any{"webhook": id, "type": typ, "payload": string(body)}
+		ids, err := json.Marshal(targets)
+		if err != nil {
+			return err
 		}
-		_, err = s.queue.Enqueue(tx, rows...)
-		return err
+		created, _ := types.ParseDateTime(now.UTC())
+		_, err = tx.DB().NewQuery(insertEvent).Bind(dbx.Params{
+			"id": jobs.NewID(), "type": typ, "webhooks": string(ids), "payload": string(body), "created": created.String(),
+		}).Execute()
+		if err != nil {
+			return fmt.Errorf("write %s event of %q: %w", typ, e.Record.Id, err)
+		}
+		s.queue.Wake(tx) // after the commit: the worker fans it out
+		return nil
 	})
+}
+
+// fanOutBatch is how many events one fan-out transaction takes: a burst of
+// writes is turned into deliveries in a few short transactions, each
+// holding the write lock for a few milliseconds at most.
+const fanOutBatch = 100
+
+// fanOut is the queue's Feed: it turns committed events into one pending
+// delivery per webhook they name and deletes them, in one transaction per
+// batch. The payload is copied by SQLite from the event row (never through
+// Go); the delivery's created is the write's time. A webhook deleted since
+// the write gets nothing.
+func (s *Service) fanOut(ctx context.Context) error {
+	for ctx.Err() == nil {
+		var evs []struct {
+			ID       string `db:"id"`
+			Webhooks string `db:"webhooks"`
+		}
+		err := s.app.DB().Select("id", "webhooks").From(Events).OrderBy("rowid").Limit(fanOutBatch).All(&evs)
+		if err != nil {
+			return fmt.Errorf("load webhook events: %w", err)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		params := dbx.Params{"now": types.NowDateTime().String()}
+		var tuples []string
+		evIDs := make([]any, len(evs))
+		for i, ev := range evs {
+			evIDs[i] = ev.ID
+			var hooks []string
+			_ = json.Unmarshal([]byte(ev.Webhooks), &hooks) // invalid: goes nowhere
+			for _, h := range hooks {
+				n := len(tuples)
+				params[fmt.Sprintf("d%d", n)] = jobs.NewID()
+				params[fmt.Sprintf("w%d", n)] = h
+				params[fmt.Sprintf("e%d", n)] = ev.ID
+				tuples = append(tuples, fmt.Sprintf("({:d%d}, {:w%d}, {:e%d})", n, n, n))
+			}
+		}
+		err = s.app.RunInTransaction(func(tx core.App) error {
+			for chunk := range slices.Chunk(tuples, 1000) {
+				// the VALUES rows in order, so the deliveries' rowids follow the events'
+				q := "WITH v([[d]], [[w]], [[e]]) AS (VALUES " + strings.Join(chunk, ", ") + ") " +
+					"INSERT INTO {{" + Deliveries + "}} ([[id]], [[webhook]], [[type]], [[payload]], [[status]], [[attempts]], [[nextAttemptAt]], [[created]], [[updated]]) " +
+					"SELECT v.[[d]], v.[[w]], ev.[[type]], ev.[[payload]], '" + StatusPending + "', 0, {:now}, ev.[[created]], {:now} " +
+					"FROM v JOIN {{" + Events + "}} ev ON ev.[[id]] = v.[[e]] " +
+					"WHERE EXISTS (SELECT 1 FROM {{" + Collection + "}} h WHERE h.[[id]] = v.[[w]])"
+				if _, err := tx.DB().NewQuery(q).Bind(params).Execute(); err != nil {
+					return err
+				}
+			}
+			_, err := tx.DB().Delete(Events, dbx.In("id", evIDs...)).Execute()
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("fan out webhook events: %w", err)
+		}
+		if len(evs) < fanOutBatch {
+			return nil
+		}
+	}
+	return nil
 }
 
 // targets caches the active webhooks and their events: every write of a

@@ -1,19 +1,22 @@
 // Package webhooks tells other systems about record writes with signed
 // HTTP posts (INTEGRATIONS.md, "Webhooks (Standard Webhooks)").
 //
-// A write to a subscribed collection puts one webhookDeliveries row per
-// matching active webhook in the write's own transaction (outbox.go): a
-// rolled-back write sends nothing, a committed one is sent even if the
-// process dies right after the commit. The rows are an internal/jobs queue:
-// a worker posts each one after the commit (deliver.go), signed as the
-// Standard Webhooks specification says, with retries and a dead state, and
-// resumes unfinished rows on the next start. routes.go lets admins send
-// deliveries again.
+// A write to a subscribed collection puts one webhookEvents row (its
+// payload and the matching active webhooks) in the write's own transaction
+// (outbox.go): a rolled-back write sends nothing, a committed one is sent
+// even if the process dies right after the commit. The worker turns each
+// event into one webhookDeliveries row per webhook after the commit; those
+// rows are an internal/jobs queue: the worker posts each one (deliver.go),
+// signed as the Standard Webhooks specification says, with retries and a
+// dead state, keeps each attempt in webhookAttempts, and resumes unfinished
+// work on the next start. routes.go lets admins send deliveries again;
+// retention.go removes old ones.
 package webhooks
 
 import (
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -27,6 +30,8 @@ import (
 const (
 	Collection   = "webhooks"
 	Deliveries   = "webhookDeliveries"
+	Events       = "webhookEvents"
+	Attempts     = "webhookAttempts"
 	EnvAllowPriv = "LECTERN_WEBHOOKS_ALLOW_PRIVATE"
 )
 
@@ -65,6 +70,9 @@ type Options struct {
 	// Poll is the longest the worker sleeps without looking for due rows
 	// (default 30 s; the wake-up after each commit starts new deliveries).
 	Poll time.Duration
+	// Retention is how long finished deliveries are kept (retention.go);
+	// the zero value is Register's defaults from the environment.
+	Retention Retention
 }
 
 // Service is the webhooks of one app: the outbox hooks, the delivery
@@ -75,6 +83,7 @@ type Service struct {
 	queue   *jobs.Queue
 	post    *poster
 	targets targets
+	tried   sync.Map // delivery id → attempt, from the handler to Recorded
 }
 
 // Register binds webhooks to app with the production options (the
@@ -82,7 +91,11 @@ type Service struct {
 // `serve` and stops on terminate.
 func Register(app core.App) *Service {
 	allow, _ := strconv.ParseBool(os.Getenv(EnvAllowPriv))
-	s := RegisterWith(app, Options{AllowPrivate: allow})
+	keep, err := RetentionFromEnv()
+	if err != nil {
+		app.Logger().Error("webhooks: retention: using the defaults", "error", err.Error())
+	}
+	s := RegisterWith(app, Options{AllowPrivate: allow, Retention: keep})
 	metrics.GaugeFunc(metrics.WebhookDeliveriesPending, "Webhook deliveries waiting to be sent (pending rows of webhookDeliveries).",
 		func() float64 { return float64(s.Waiting()) })
 	return s
@@ -111,6 +124,7 @@ func RegisterWith(app core.App, opts Options) *Service {
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
+	opts.Retention = opts.Retention.withDefaults()
 	s := &Service{app: app, opts: opts, post: newPoster(opts.AllowPrivate, opts.Timeout)}
 	s.queue = jobs.New(app, jobs.Config{
 		Collection: Deliveries,
@@ -120,16 +134,19 @@ func RegisterWith(app core.App, opts Options) *Service {
 		Workers:    opts.Workers,
 		KeyField:   "webhook",
 		Poll:       opts.Poll,
+		Feed:       s.fanOut,
+		Recorded:   s.recordAttempt,
 	})
 	s.queue.Register()
 	s.bindOutbox()
+	s.bindRetention()
 	s.bindWebhookRules()
 	s.bindRoutes()
 	return s
 }
 
-// Start starts the delivery worker (serve does it; tests without a server
-// call it).
+// Start starts the delivery worker, which also fans events out into
+// deliveries (serve does it; tests without a server call it).
 func (s *Service) Start() { s.queue.Start() }
 
 // Queue is the delivery queue (its Stop ends the worker).
