@@ -170,11 +170,14 @@ func (s *Service) recordAttempt(tx core.App, d *core.Record, a jobs.Attempt) err
 		errText = d.GetString("lastError")
 	}
 	at, _ := types.ParseDateTime(t.at.UTC())
-	_, err := tx.DB().Insert(Attempts, dbx.Params{
-		"id": jobs.NewID(), "delivery": d.Id, "webhook": d.GetString("webhook"), "attempt": a.N,
-		"status": d.GetInt("lastStatus"), "error": errText, "durationMs": t.duration.Milliseconds(),
-		"response": t.response, "created": at.String(),
-	}).Execute()
+	// only while the delivery exists: its webhook may have been deleted
+	// (and its deliveries with it) during the attempt
+	_, err := tx.DB().NewQuery("INSERT INTO {{" + Attempts + "}} ([[id]], [[delivery]], [[webhook]], [[attempt]], [[status]], [[error]], [[durationMs]], [[response]], [[created]]) " +
+		"SELECT {:id}, [[id]], [[webhook]], {:n}, {:status}, {:error}, {:ms}, {:response}, {:created} FROM {{" + Deliveries + "}} WHERE [[id]] = {:delivery}").
+		Bind(dbx.Params{
+			"id": jobs.NewID(), "delivery": d.Id, "n": a.N, "status": d.GetInt("lastStatus"), "error": errText,
+			"ms": t.duration.Milliseconds(), "response": t.response, "created": at.String(),
+		}).Execute()
 	if err != nil {
 		return fmt.Errorf("write attempt: %w", err)
 	}

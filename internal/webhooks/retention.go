@@ -119,7 +119,7 @@ func (s *Service) Cleanup(now time.Time) (int, error) {
 		cut, _ := types.ParseDateTime(now.Add(-c.keep).UTC())
 		for {
 			var ids []string
-			q := s.app.DB().Select("d.id").From(Deliveries+" d").
+			q := s.app.DB().Select("d.id").From(Deliveries + " d").
 				Where(dbx.HashExp{"d.status": c.status}).
 				AndWhere(dbx.NewExp("d.[[updated]] < {:cut}", dbx.Params{"cut": cut.String()})).
 				Limit(cleanupBatch)
