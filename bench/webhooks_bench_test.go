@@ -21,8 +21,11 @@ import (
 // synchronous=FULL) on two apps side by side — one with no webhook, one with
 // 10 active webhooks on comments.create: nine receivers answering at once
 // and one that hangs for 15 s (the delivery timeout) on every request. On
-// the second each create also writes 10 outbox rows in its transaction while
-// the delivery worker posts and records outcomes beside it.
+// the second each create also writes its webhookEvents row (the payload
+// once, the 10 webhooks' ids) in its transaction, while the worker fans the
+// events out into 10 deliveries each, posts them (to receivers in this same
+// process: their CPU is charged here too) and records outcomes and attempts
+// beside it.
 //
 // The two run in alternating blocks of 50 creates, so the shared machine's
 // noise falls on both alike; the webhooks app's worker runs during its own

@@ -3,6 +3,9 @@
 //
 //   - A job is a row, written with Enqueue in the transaction that causes it:
 //     a rolled-back write leaves no job, a committed one survives any crash.
+//     Or a queue's Feed writes the jobs, on the worker, from durable rows that
+//     were written so (the webhooks' events: one row per write, fanned out
+//     into one job per webhook), deleting those rows in the same transaction.
 //   - A Queue's worker starts with `serve` (Register binds it to OnServe),
 //     resumes every due row it finds, and stops on OnTerminate; it is woken
 //     after each commit that enqueued a job, and otherwise sleeps until the
@@ -43,6 +46,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -120,7 +124,9 @@ type Queue struct {
 	app core.App
 	cfg Config
 
-	wake chan struct{} // buffered 1: a pending wake-up
+	wake     chan struct{} // buffered 1: a pending wake-up
+	backlog  bool          // the last dispatch left due rows waiting (worker goroutine only)
+	lastWake atomic.Int64  // Unix ns of the last commit that woke the worker
 
 	mu       sync.Mutex
 	running  bool
@@ -219,6 +225,7 @@ func (q *Queue) Wake(app core.App) {
 	if info := app.TxInfo(); info != nil {
 		info.OnComplete(func(txErr error) error {
 			if txErr == nil {
+				q.lastWake.Store(time.Now().UnixNano())
 				q.poke()
 			}
 			return nil
@@ -460,11 +467,23 @@ const (
 // up all the rows committed since the last.
 const scanGap = 20 * time.Millisecond
 
-// slotGap spaces the scans that follow a finished job: a backlog (a
-// receiver that was down) drains at the speed of the targets, not one scan
-// window per scanGap, while a burst of jobs finishing together still costs
-// one scan.
-const slotGap = 2 * time.Millisecond
+// slotGap spaces the scans that follow a finished job while the site is
+// quiet: a backlog (a receiver that was down) drains at the speed of the
+// targets, not one scan window per scanGap, while a burst of jobs finishing
+// together still costs one scan. While writes that enqueue keep coming (a
+// wake-up within busyFor), the scans stay scanGap apart whatever finishes:
+// the worker then takes a bounded share of the CPU and of the write lock
+// from the writers, and catches up once they pause.
+const (
+	slotGap = 2 * time.Millisecond
+	busyFor = 250 * time.Millisecond
+)
+
+// feedEvery spaces the Feed calls while the queue has a backlog (due rows
+// waiting for a slot): what Feed adds would queue behind them anyway, and
+// each Feed with work is a transaction the site's writers wait behind.
+// Without a backlog Feed runs on every pass, so new work starts at once.
+const feedEvery = 250 * time.Millisecond
 
 // loop is the worker: it starts handlers for due rows in free slots, writes
 // finished outcomes in batches, and sleeps until woken, a slot frees, a
@@ -475,7 +494,7 @@ func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	var unflushed []outcome
-	var firstUnflushed, lastScan time.Time
+	var firstUnflushed, lastScan, lastFeed time.Time
 	gapNext := scanGap
 	for {
 		if gap := gapNext - time.Since(lastScan); gap > 0 {
@@ -485,7 +504,8 @@ func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 			}
 		}
 		lastScan, gapNext = time.Now(), scanGap
-		if q.cfg.Feed != nil && ctx.Err() == nil {
+		if q.cfg.Feed != nil && ctx.Err() == nil && (!q.backlog || time.Since(lastFeed) >= feedEvery) {
+			lastFeed = time.Now()
 			if err := q.cfg.Feed(ctx); err != nil && ctx.Err() == nil {
 				q.cfg.Logf("jobs %s: feed: %v", q.cfg.Collection, err)
 			}
@@ -523,7 +543,9 @@ func (q *Queue) loop(ctx context.Context, stopped chan struct{}) {
 			q.record(ctx, unflushed)
 			return
 		case r := <-results:
-			gapNext = slotGap
+			if time.Since(time.Unix(0, q.lastWake.Load())) > busyFor {
+				gapNext = slotGap
+			}
 			if len(unflushed) == 0 {
 				firstUnflushed = time.Now()
 			}
@@ -585,6 +607,7 @@ func (q *Queue) dispatch(ctx context.Context, results chan<- outcome) time.Time 
 		free := q.cfg.Workers - q.busy
 		q.mu.Unlock()
 		if free <= 0 || ctx.Err() != nil {
+			q.backlog = true // not known; assume the worst (a full worker is busy)
 			return time.Time{}
 		}
 		skipIDs, skipKeys := q.exclusions()
@@ -645,7 +668,9 @@ func (q *Queue) dispatch(ctx context.Context, results chan<- outcome) time.Time 
 		if started > 0 && (skipped || len(cands) == free*4) {
 			continue
 		}
-		return q.nextDue()
+		next := q.nextDue()
+		q.backlog = !next.IsZero() && !next.After(time.Now())
+		return next
 	}
 }
 

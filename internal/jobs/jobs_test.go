@@ -383,3 +383,16 @@ func TestEnqueueManyRows(t *testing.T) {
 		assert.False(t, r.GetDateTime("created").IsZero())
 	}
 }
+
+// Ids made in a row strictly increase (rows written in one statement keep
+// their order in an index ordered by id) and are valid PocketBase ids.
+func TestNewIDIncreases(t *testing.T) {
+	prev := ""
+	for range 5000 {
+		id := jobs.NewID()
+		require.Len(t, id, 15)
+		require.Regexp(t, `^[a-z0-9]+$`, id)
+		require.Greater(t, id, prev)
+		prev = id
+	}
+}
