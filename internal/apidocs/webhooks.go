@@ -10,9 +10,10 @@ const (
 )
 
 const webhooksTag = "Send webhook deliveries again. Webhooks themselves are the `webhooks` collection " +
-	"(admins and superusers), and their deliveries the `webhookDeliveries` collection (admins read; " +
-	"written by the server): each delivery is a Standard Webhooks signed POST, retried about 5 s, 5 min, " +
-	"30 min, 2 h, 5 h, 10 h and 10 h after failures, then dead."
+	"(admins and superusers), their deliveries the `webhookDeliveries` collection and each delivery's " +
+	"attempts (time, HTTP status, error, duration, the start of the answer) the `webhookAttempts` " +
+	"collection (admins read both; written by the server): each delivery is a Standard Webhooks signed " +
+	"POST, retried about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after failures, then dead."
 
 func (b *openAPIBuilder) webhookRetryDelivery() {
 	p := newOp(http.MethodPost, PathWebhookRetryDelivery, "webhooks_retryDelivery", "webhooks", "Send one delivery again").

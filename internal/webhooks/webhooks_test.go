@@ -598,4 +598,5 @@ func TestRoutesDocumented(t *testing.T) {
 	}
 	assert.Contains(t, doc.Paths, "/api/collections/webhooks/records")
 	assert.Contains(t, doc.Paths, "/api/collections/webhookDeliveries/records")
+	assert.Contains(t, doc.Paths, "/api/collections/webhookAttempts/records")
 }
