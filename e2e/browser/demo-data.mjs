@@ -1,7 +1,7 @@
 // A small, realistic data set made through the public API (as the site's users
 // would make it): topics, posts with comments, courses with lessons, enrollments
-// and reviews. Used for the README screenshot (screenshot.mjs) and for trying the
-// demo site by hand:
+// and reviews, for trying the demo site by hand (the README screenshot shows
+// `lectern seed`'s data instead: screenshot.mjs):
 //
 //   make build && cd e2e && node browser/demo-data.mjs      # prints the URL and logins, Ctrl-C stops
 //

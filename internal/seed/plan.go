@@ -11,10 +11,12 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// The plan is the whole data set, built in memory from the options alone
-// before anything is written: every record's id, fields and creation date.
-// Writing it is then a plain loop, and the same options always give the same
-// plan (dates are relative to the day the seed runs).
+// The planner generates the data set from the options alone, record by
+// record, and hands each record to a sink as soon as it is made: the sink
+// writes them in batches, so only a batch of records is ever held, plus the
+// few fields of earlier records that later ones refer to (ids, roles, dates;
+// under 100 bytes a record). The same options always give the same records in
+// the same order (dates are relative to the day the seed runs).
 
 // item is one record to save.
 type item struct {
@@ -24,14 +26,17 @@ type item struct {
 	data       map[string]any
 }
 
-// stage is the items of one collection, written in order.
-type stage struct {
-	collection string
-	items      []item
+// sink receives the planned records in order: stage announces how many of
+// one collection follow, put hands over one of them. Once failed reports
+// true the planner stops early.
+type sink interface {
+	stage(collection string, n int)
+	put(it item)
+	failed() bool
 }
 
 type plan struct {
-	stages    []stage
+	sink      sink
 	notes     []string
 	breakdown map[string]map[string]int
 }
@@ -45,19 +50,7 @@ func (p *plan) count(collection, key string) {
 
 func (p *plan) add(collection string, it item) {
 	it.collection = collection
-	if n := len(p.stages); n == 0 || p.stages[n-1].collection != collection {
-		p.stages = append(p.stages, stage{collection: collection})
-	}
-	s := &p.stages[len(p.stages)-1]
-	s.items = append(s.items, it)
-}
-
-func (p *plan) total() int {
-	n := 0
-	for _, s := range p.stages {
-		n += len(s.items)
-	}
-	return n
+	p.sink.put(it)
 }
 
 // Demo logins: one known account per role.
@@ -104,7 +97,6 @@ type planEnrollment struct {
 type planner struct {
 	opts Options
 	base time.Time // today, 00:00 UTC: all dates are relative to it
-	ids  map[string]bool
 	plan *plan
 
 	users       []planUser
@@ -113,25 +105,27 @@ type planner struct {
 	posts       []planPost // published posts only: what comments need
 	comments    []planComment
 	courses     []planCourse // published courses only: what enrollments need
+	lessons     int          // of every course
 	enrollments []planEnrollment
 }
 
-// build plans every record for opts, relative to the UTC day of now.
-func build(opts Options, now time.Time) *plan {
+// generate plans every record for opts, relative to the UTC day of now, and
+// hands each to out as it is made.
+func generate(opts Options, now time.Time, out sink) *plan {
 	pl := &planner{
 		opts:   opts,
 		base:   now.UTC().Truncate(day),
-		ids:    map[string]bool{},
-		plan:   &plan{breakdown: map[string]map[string]int{}},
+		plan:   &plan{sink: out, breakdown: map[string]map[string]int{}},
 		byRole: map[string][]int{},
 	}
-	pl.planUsers()
-	pl.planTopics()
-	pl.planPosts()
-	pl.planCourses() // courses and their lessons
-	pl.planComments()
-	pl.planEnrollments()
-	pl.planReviews()
+	for _, step := range []func(){pl.planUsers, pl.planTopics, pl.planPosts,
+		func() { pl.planCourses(false) }, func() { pl.planCourses(true) }, // courses, then their lessons
+		pl.planComments, pl.planEnrollments, pl.planReviews} {
+		if out.failed() {
+			break
+		}
+		step()
+	}
 	return pl.plan
 }
 
@@ -142,18 +136,17 @@ func (pl *planner) rng(stage uint64) *rand.Rand {
 }
 
 // id draws a PocketBase-shaped record id (15 chars of [a-z0-9]) from r.
+// Ids are not checked for repeats (a set of every id would be the biggest
+// thing the seed holds): two of 36^15 ids collide with odds of about 1e-12
+// at seed's largest sizes, and a collision would stop the seed with the
+// primary key's error rather than write a wrong data set.
 func (pl *planner) id(r *rand.Rand) string {
 	alphabet := core.DefaultIdAlphabet
 	b := make([]byte, core.DefaultIdLength)
-	for {
-		for i := range b {
-			b[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		if s := string(b); !pl.ids[s] {
-			pl.ids[s] = true
-			return s
-		}
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
 	}
+	return string(b)
 }
 
 // between returns a second-precision time in [a, b], skewed towards a for skew > 1.
@@ -226,6 +219,7 @@ func (pl *planner) planUsers() {
 		pl.plan.count("users", role)
 	}
 
+	pl.plan.sink.stage("users", n)
 	// The demo logins come first, so they are the first of their role (and the
 	// most active: see skewed) and keep their ids when --users changes.
 	for _, role := range demoRoles {
@@ -233,6 +227,9 @@ func (pl *planner) planUsers() {
 	}
 	for _, role := range []string{"admin", "instructor", "author", "student"} {
 		for range counts[role] - 1 {
+			if pl.plan.sink.failed() {
+				return
+			}
 			first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
 			email := fmt.Sprintf("%s.%s.%d@example.com", slugish(first), slugish(last), len(pl.users)+1)
 			// Staff accounts predate every planned post and course (≤ 754 days old).
@@ -247,6 +244,7 @@ func (pl *planner) planUsers() {
 
 func (pl *planner) planTopics() {
 	r := pl.rng(2)
+	pl.plan.sink.stage("topics", len(topicSpecs))
 	for i, t := range topicSpecs {
 		id := pl.id(r)
 		pl.topicIDs = append(pl.topicIDs, id)
@@ -285,7 +283,11 @@ func (pl *planner) planPosts() {
 	used := map[string]int{}
 	// Writers: mostly authors, some instructors, the odd admin.
 	topicWeights := newWeighted(popularity(r, len(topicSpecs), 0.6))
+	pl.plan.sink.stage("posts", pl.opts.Posts)
 	for i := range pl.opts.Posts {
+		if pl.plan.sink.failed() {
+			return
+		}
 		var author int
 		switch k := r.IntN(100); {
 		case i == 0:
@@ -348,15 +350,27 @@ func (pl *planner) planPosts() {
 	}
 }
 
-func (pl *planner) planCourses() {
+// planCourses makes the courses and their lessons from one random stream, in
+// two passes over it so that neither pass holds the other's records: the
+// first writes the courses (lessons are saved after every course, as a
+// lesson needs its course) and counts the lessons, the second draws the same
+// stream again and writes only the lessons.
+func (pl *planner) planCourses(lessonsPass bool) {
 	r := pl.rng(4)
 	used := map[string]int{}
 	durations := []int{7, 10, 14, 21, 30, 45, 60, 90}
 	prices := []float64{0, 29, 49, 79, 99.5, 149, 199, 249.99, 399, 599}
 	levels := []string{"beginner", "intermediate", "advanced"}
 	order := r.Perm(len(topicSpecs))
-	var lessons []item
+	if lessonsPass {
+		pl.plan.sink.stage("lessons", pl.lessons)
+	} else {
+		pl.plan.sink.stage("courses", pl.opts.Courses)
+	}
 	for i := range pl.opts.Courses {
+		if pl.plan.sink.failed() {
+			return
+		}
 		instructor := pl.byRole["instructor"][skewed(r, len(pl.byRole["instructor"]), 1.5)]
 		status := "published"
 		switch k := r.IntN(100); {
@@ -417,8 +431,10 @@ func (pl *planner) planCourses() {
 			data["publishedAt"] = publishedAt
 		}
 		id := pl.id(r)
-		pl.plan.add("courses", item{id: id, created: created, data: data})
-		pl.plan.count("courses", status)
+		if !lessonsPass {
+			pl.plan.add("courses", item{id: id, created: created, data: data})
+			pl.plan.count("courses", status)
+		}
 
 		// Lessons: 3–12, positions 1..n, the first one or two free previews.
 		n := 3 + r.IntN(10)
@@ -440,7 +456,8 @@ func (pl *planner) planCourses() {
 			}
 			lid := pl.id(r)
 			course.lessons = append(course.lessons, lid)
-			lessons = append(lessons, item{id: lid, created: created.Add(time.Duration(pos) * time.Hour), data: map[string]any{
+			// drawn in both passes, to keep the stream the same
+			lesson := item{id: lid, created: created.Add(time.Duration(pos) * time.Hour), data: map[string]any{
 				"course":          id,
 				"title":           lt,
 				"position":        pos,
@@ -448,14 +465,17 @@ func (pl *planner) planCourses() {
 				"videoUrl":        fmt.Sprintf("https://videos.lectern.dev/%s/%02d", id, pos),
 				"durationMinutes": 5 + r.IntN(56),
 				"freePreview":     pos <= free,
-			}})
+			}}
+			if lessonsPass {
+				pl.plan.add("lessons", lesson)
+			}
 		}
-		if status == "published" {
-			pl.courses = append(pl.courses, course)
+		if !lessonsPass {
+			pl.lessons += n
+			if status == "published" {
+				pl.courses = append(pl.courses, course)
+			}
 		}
-	}
-	for _, it := range lessons {
-		pl.plan.add("lessons", it)
 	}
 }
 
@@ -472,11 +492,12 @@ func (pl *planner) planComments() {
 	r := pl.rng(5)
 	if pl.opts.Comments > 0 && len(pl.posts) == 0 {
 		pl.plan.notes = append(pl.plan.notes, "no comments: there is no published post to comment on")
-		return
 	}
 	if len(pl.posts) == 0 {
+		pl.plan.sink.stage("comments", 0)
 		return
 	}
+	pl.plan.sink.stage("comments", pl.opts.Comments)
 	students := pl.byRole["student"]
 	everyone := make([]int, len(pl.users))
 	for i := range everyone {
@@ -484,6 +505,9 @@ func (pl *planner) planComments() {
 	}
 	posts := newWeighted(popularity(r, len(pl.posts), 0.8))
 	for range pl.opts.Comments {
+		if pl.plan.sink.failed() {
+			return
+		}
 		pi := posts.pick(r)
 		post := &pl.posts[pi]
 		w := writer{r: r, topic: &topicSpecs[post.topic]}
@@ -544,6 +568,7 @@ func (pl *planner) planEnrollments() {
 	r := pl.rng(6)
 	want := pl.opts.Enrollments
 	if want == 0 {
+		pl.plan.sink.stage("enrollments", 0)
 		return
 	}
 	// Students and authors take courses; instructors and admins don't.
@@ -555,6 +580,7 @@ func (pl *planner) planEnrollments() {
 			capacity, len(pl.courses), len(learners)))
 		want = capacity
 	}
+	pl.plan.sink.stage("enrollments", want)
 	if want == 0 {
 		return
 	}
@@ -593,7 +619,7 @@ func (pl *planner) planEnrollments() {
 
 	courses := newWeighted(popularity(r, len(pl.courses), 0.8))
 	misses := 0
-	for len(pl.enrollments) < want {
+	for len(pl.enrollments) < want && !pl.plan.sink.failed() {
 		course, user := courses.pick(r), learners[r.IntN(len(learners))]
 		if taken[[2]int{course, user}] {
 			if misses++; misses > 200 {
@@ -636,6 +662,7 @@ func (pl *planner) planReviews() {
 			len(eligible)))
 		want = len(eligible)
 	}
+	pl.plan.sink.stage("reviews", want)
 	// The demo student's finished course comes first; the rest in random order,
 	// so popular courses collect the most reviews.
 	rest := eligible
@@ -644,6 +671,9 @@ func (pl *planner) planReviews() {
 	}
 	r.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
 	for _, ei := range eligible[:want] {
+		if pl.plan.sink.failed() {
+			return
+		}
 		e := pl.enrollments[ei]
 		c := &pl.courses[e.course]
 		rating := int(math.Round(c.quality + r.NormFloat64()*0.6))

@@ -8,36 +8,52 @@ import (
 )
 
 // progress draws one overall bar on a terminal, redrawn at most ten times a
-// second, or writes one plain line per finished collection elsewhere (logs,
-// CI), so a redirected stderr never fills with carriage returns.
+// second, or writes plain lines elsewhere (logs, CI) — one per finished
+// collection and one every few seconds within a long one — so a redirected
+// stderr never fills with carriage returns and never goes quiet for long.
 type progress struct {
 	w       io.Writer
 	animate bool
 
+	estimate               map[string]int // records expected per collection, until its stage says
 	total, done            int
 	name                   string
 	stageTotal, stageCount int
 	start, stageStart      time.Time
-	lastDraw               time.Time
+	lastDraw, lastLine     time.Time
 }
 
-func newProgress(w io.Writer, animate bool, total int) *progress {
+// lineEvery is how often a plain-line progress reports within a collection.
+const lineEvery = 3 * time.Second
+
+func newProgress(w io.Writer, animate bool, estimate map[string]int) *progress {
 	if w == nil {
 		w = io.Discard
 		animate = false
 	}
+	total := 0
+	for _, n := range estimate {
+		total += n
+	}
 	now := time.Now()
-	return &progress{w: w, animate: animate, total: total, start: now}
+	return &progress{w: w, animate: animate, estimate: estimate, total: total, start: now}
 }
 
 func (p *progress) stage(name string, total int) {
-	p.name, p.stageTotal, p.stageCount, p.stageStart = name, total, 0, time.Now()
+	p.total += total - p.estimate[name]
+	p.estimate[name] = total
+	p.name, p.stageTotal, p.stageCount, p.stageStart, p.lastLine = name, total, 0, time.Now(), time.Now()
 	p.draw(true)
 }
 
 func (p *progress) add(n int) {
 	p.done += n
 	p.stageCount += n
+	if !p.animate && p.stageCount < p.stageTotal && time.Since(p.lastLine) >= lineEvery {
+		p.lastLine = time.Now()
+		el := time.Since(p.stageStart)
+		fmt.Fprintf(p.w, "seed: %-11s %7d of %d so far (%s/s)\n", p.name, p.stageCount, p.stageTotal, rate(p.stageCount, el))
+	}
 	p.draw(false)
 }
 

@@ -76,10 +76,12 @@ type StageTime struct {
 	Elapsed    time.Duration
 }
 
-// Limits are the largest sizes seed accepts. The whole plan is built in
-// memory before the first write (about 1.2 KB and 7 µs per record), so the
-// limits keep the largest data set near a gigabyte and a few seconds of
-// planning; beyond that, seed several data dirs or load from a backup.
+// Limits are the largest sizes seed accepts. Records are written as they are
+// generated, a batch at a time, so memory does not follow the sizes (what is
+// kept of earlier records is under 100 bytes each: ids, roles, dates); the
+// limits bound the time instead: about 20 minutes of writing at the largest
+// sizes on a 2-core machine (users ~330/s, posts ~350/s, comments ~1,200/s).
+// Beyond that, seed several data dirs or load from a backup.
 var Limits = map[string]int{
 	"users": 100_000, "posts": 100_000, "comments": 500_000, "courses": 5_000,
 	"enrollments": 200_000, "reviews": 100_000, "batch": 10_000,
@@ -98,7 +100,7 @@ func (o Options) validate() error {
 		case s.n < 0:
 			return fmt.Errorf("--%s %d: a count cannot be negative", s.flag, s.n)
 		case s.n > Limits[s.flag]:
-			return fmt.Errorf("--%s %d is above seed's limit of %d (the whole data set is planned in memory first)", s.flag, s.n, Limits[s.flag])
+			return fmt.Errorf("--%s %d is above seed's limit of %d", s.flag, s.n, Limits[s.flag])
 		}
 	}
 	switch {
@@ -124,65 +126,118 @@ func Run(app core.App, opts Options) (*Summary, error) {
 
 	started := time.Now()
 	if opts.Progress != nil {
-		// planning takes seconds for the largest sizes: say so before it starts
-		fmt.Fprintf(opts.Progress, "seed: planning %d users, %d posts, %d comments, %d courses, %d enrollments, %d reviews…\n",
+		fmt.Fprintf(opts.Progress, "seed: writing %d users, %d posts, %d comments, %d courses, %d enrollments, %d reviews…\n",
 			opts.Users, opts.Posts, opts.Comments, opts.Courses, opts.Enrollments, opts.Reviews)
 	}
-	p := build(opts, started)
-	bar := newProgress(opts.Progress, opts.Animate, p.total())
-	sum := &Summary{Counts: map[string]int{}, Breakdown: p.breakdown, Notes: p.notes}
-
-	for _, s := range p.stages {
-		stageStart := time.Now()
-		bar.stage(s.collection, len(s.items))
-		if err := write(app, s, opts.BatchSize, hash, bar); err != nil {
-			bar.abort()
-			return sum, err
-		}
-		sum.Counts[s.collection] = len(s.items)
-		sum.Stages = append(sum.Stages, StageTime{Collection: s.collection, Records: len(s.items), Elapsed: time.Since(stageStart)})
-		bar.stageDone()
+	// the bar's total starts from the sizes asked for; lessons and capped
+	// collections correct it when their stage begins
+	estimate := map[string]int{"users": opts.Users, "topics": len(topicSpecs), "posts": opts.Posts,
+		"courses": opts.Courses, "lessons": opts.Courses * 15 / 2, "comments": opts.Comments,
+		"enrollments": opts.Enrollments, "reviews": opts.Reviews}
+	w := &saver{app: app, batch: opts.BatchSize, hash: hash,
+		bar: newProgress(opts.Progress, opts.Animate, estimate), sum: &Summary{Counts: map[string]int{}}}
+	p := generate(opts, started, w)
+	w.flush()
+	w.endStage()
+	w.sum.Breakdown, w.sum.Notes = p.breakdown, p.notes
+	if w.err != nil {
+		w.bar.abort()
+		return w.sum, w.err
 	}
-	bar.finish()
-	sum.Elapsed = time.Since(started)
-	return sum, nil
+	w.bar.finish()
+	w.sum.Elapsed = time.Since(started)
+	return w.sum, nil
 }
 
-// write saves one collection's items, a transaction per batch, through the
-// transaction's app so every hook runs and joins the batch's transaction.
-func write(app core.App, s stage, batch int, passwordHash string, bar *progress) error {
-	collection, err := app.FindCachedCollectionByNameOrId(s.collection)
+// saver is the sink that saves the planned records, a transaction per batch
+// of one collection, through the transaction's app so every hook runs and
+// joins the batch's transaction.
+type saver struct {
+	app   core.App
+	batch int
+	hash  string // every seeded user's password hash
+	bar   *progress
+	sum   *Summary
+
+	collection *core.Collection // of the current stage
+	name       string
+	stageStart time.Time
+	buf        []item
+	err        error
+}
+
+func (w *saver) failed() bool { return w.err != nil }
+
+func (w *saver) stage(name string, n int) {
+	w.flush()
+	w.endStage()
+	if w.err != nil {
+		return
+	}
+	c, err := w.app.FindCachedCollectionByNameOrId(name)
 	if err != nil {
-		return fmt.Errorf("find collection %q (are the migrations applied?): %w", s.collection, err)
+		w.err = fmt.Errorf("find collection %q (are the migrations applied?): %w", name, err)
+		return
 	}
-	for start := 0; start < len(s.items); start += batch {
-		chunk := s.items[start:min(start+batch, len(s.items))]
-		err := app.RunInTransaction(func(tx core.App) error {
-			for _, it := range chunk {
-				r := core.NewRecord(collection)
-				r.Id = it.id
-				r.Load(it.data)
-				// Autodate fields ignore Set; SetRaw keeps a planned date.
-				created, _ := types.ParseDateTime(it.created)
-				r.SetRaw("created", created)
-				r.SetRaw("updated", created)
-				if collection.IsAuth() {
-					// One bcrypt hash for everyone: hashing per user would
-					// take longer than the rest of the seed.
-					r.SetRaw(core.FieldNamePassword, &core.PasswordFieldValue{Hash: passwordHash})
-				}
-				if err := tx.Save(r); err != nil {
-					return fmt.Errorf("save %s %s: %w", s.collection, it.id, err)
-				}
-				bar.add(1)
+	w.collection, w.name, w.stageStart = c, name, time.Now()
+	w.bar.stage(name, n)
+}
+
+func (w *saver) endStage() {
+	if w.name == "" || w.err != nil {
+		return
+	}
+	w.sum.Stages = append(w.sum.Stages, StageTime{Collection: w.name, Records: w.sum.Counts[w.name], Elapsed: time.Since(w.stageStart)})
+	w.bar.stageDone()
+	w.name = ""
+}
+
+func (w *saver) put(it item) {
+	if w.err != nil {
+		return
+	}
+	if it.collection != w.name {
+		w.err = fmt.Errorf("seed: a %s record planned in the %s stage", it.collection, w.name)
+		return
+	}
+	w.buf = append(w.buf, it)
+	if len(w.buf) >= w.batch {
+		w.flush()
+	}
+}
+
+func (w *saver) flush() {
+	if w.err != nil || len(w.buf) == 0 {
+		return
+	}
+	err := w.app.RunInTransaction(func(tx core.App) error {
+		for _, it := range w.buf {
+			r := core.NewRecord(w.collection)
+			r.Id = it.id
+			r.Load(it.data)
+			// Autodate fields ignore Set; SetRaw keeps a planned date.
+			created, _ := types.ParseDateTime(it.created)
+			r.SetRaw("created", created)
+			r.SetRaw("updated", created)
+			if w.collection.IsAuth() {
+				// One bcrypt hash for everyone: hashing per user would
+				// take longer than the rest of the seed.
+				r.SetRaw(core.FieldNamePassword, &core.PasswordFieldValue{Hash: w.hash})
 			}
-			return nil
-		})
-		if err != nil {
-			return err
+			if err := tx.Save(r); err != nil {
+				return fmt.Errorf("save %s %s: %w", w.name, it.id, err)
+			}
+			w.bar.add(1)
 		}
+		return nil
+	})
+	if err != nil {
+		w.err = err
+		return
 	}
-	return nil
+	w.sum.Counts[w.name] += len(w.buf)
+	clear(w.buf) // drop the records' data for the collector
+	w.buf = w.buf[:0]
 }
 
 // passwordHash validates password against the users collection's password

@@ -335,7 +335,7 @@ func TestCommand(t *testing.T) {
 	}
 	assert.Equal(t, 5, count(t, app, "posts"), "nothing written")
 
-	// progress starts with the plan, before the first (slow) planning step
+	// progress starts at once, before the first record
 	var progress bytes.Buffer
 	opts := seed.DefaultOptions()
 	opts.Users, opts.Posts, opts.Comments, opts.Courses, opts.Enrollments, opts.Reviews = 8, 3, 3, 1, 1, 1
@@ -343,5 +343,5 @@ func TestCommand(t *testing.T) {
 	require.NoError(t, seed.Wipe(app))
 	_, err = seed.Run(app, opts)
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(progress.String(), "seed: planning 8 users, 3 posts, 3 comments"), progress.String())
+	assert.True(t, strings.HasPrefix(progress.String(), "seed: writing 8 users, 3 posts, 3 comments"), progress.String())
 }
