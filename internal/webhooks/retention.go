@@ -136,17 +136,23 @@ func (s *Service) Cleanup(now time.Time) (int, error) {
 			for i, id := range ids {
 				in[i] = id
 			}
+			var gone int64
 			err := s.app.RunInTransaction(func(tx core.App) error {
-				if _, err := tx.DB().Delete(Attempts, dbx.In("delivery", in...)).Execute(); err != nil {
+				// checked again: an admin may have sent one again since the read
+				res, err := tx.DB().Delete(Deliveries, dbx.And(dbx.In("id", in...), dbx.HashExp{"status": c.status},
+					dbx.NewExp("[[updated]] < {:cut}", dbx.Params{"cut": cut.String()}))).Execute()
+				if err != nil {
 					return err
 				}
-				_, err := tx.DB().Delete(Deliveries, dbx.In("id", in...)).Execute()
+				gone, _ = res.RowsAffected()
+				_, err = tx.DB().Delete(Attempts, dbx.And(dbx.In("delivery", in...),
+					dbx.NewExp("NOT EXISTS (SELECT 1 FROM {{"+Deliveries+"}} d WHERE d.[[id]] = {{"+Attempts+"}}.[[delivery]])"))).Execute()
 				return err
 			})
 			if err != nil {
 				return removed, fmt.Errorf("remove %s deliveries: %w", c.status, err)
 			}
-			removed += len(ids)
+			removed += int(gone)
 			if len(ids) < cleanupBatch {
 				break
 			}
