@@ -111,10 +111,15 @@ func (s *Service) outbox(e *core.RecordEvent, action string) error {
 	})
 }
 
-// fanOutBatch is how many events one fan-out transaction takes: a burst of
-// writes is turned into deliveries in a few short transactions, each
-// holding the write lock for a few milliseconds at most.
-const fanOutBatch = 100
+// fanOutBatch is how many events one fan-out transaction takes at most,
+// and fanOutRows how many deliveries it writes at most (an event's
+// deliveries are never split): a burst of writes is turned into deliveries
+// in short transactions, and a writer waiting behind one waits for a few
+// hundred rows, not for the whole burst.
+const (
+	fanOutBatch = 100
+	fanOutRows  = 256
+)
 
 // fanOut is the queue's Feed: it turns committed events into one pending
 // delivery per webhook they name and deletes them, in one transaction per
@@ -136,9 +141,12 @@ func (s *Service) fanOut(ctx context.Context) error {
 		}
 		params := dbx.Params{"now": types.NowDateTime().String()}
 		var tuples []string
-		evIDs := make([]any, len(evs))
+		var evIDs []any
 		for i, ev := range evs {
-			evIDs[i] = ev.ID
+			if len(tuples) >= fanOutRows {
+				evs = evs[:i]
+				break
+			}
 			var hooks []string
 			_ = json.Unmarshal([]byte(ev.Webhooks), &hooks) // invalid: goes nowhere
 			for _, h := range hooks {
@@ -148,10 +156,12 @@ func (s *Service) fanOut(ctx context.Context) error {
 				params[fmt.Sprintf("e%d", n)] = ev.ID
 				tuples = append(tuples, fmt.Sprintf("({:d%d}, {:w%d}, {:e%d})", n, n, n))
 			}
+			evIDs = append(evIDs, ev.ID)
 		}
 		err = s.app.RunInTransaction(func(tx core.App) error {
 			for chunk := range slices.Chunk(tuples, 1000) {
-				// the VALUES rows in order, so the deliveries' rowids follow the events'
+				// the ids increase in event order (jobs.NewID): the queue index keeps
+				// each webhook's deliveries in the order of the writes
 				q := "WITH v([[d]], [[w]], [[e]]) AS (VALUES " + strings.Join(chunk, ", ") + ") " +
 					"INSERT INTO {{" + Deliveries + "}} ([[id]], [[webhook]], [[type]], [[payload]], [[status]], [[attempts]], [[nextAttemptAt]], [[created]], [[updated]]) " +
 					"SELECT v.[[d]], v.[[w]], ev.[[type]], ev.[[payload]], '" + StatusPending + "', 0, {:now}, ev.[[created]], {:now} " +
@@ -167,7 +177,7 @@ func (s *Service) fanOut(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("fan out webhook events: %w", err)
 		}
-		if len(evs) < fanOutBatch {
+		if len(evs) < fanOutBatch && len(tuples) < fanOutRows {
 			return nil
 		}
 	}
