@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 	"github.com/stretchr/testify/assert"
@@ -395,4 +396,59 @@ func TestNewIDIncreases(t *testing.T) {
 		require.Greater(t, id, prev)
 		prev = id
 	}
+}
+
+// Feed adds jobs on the worker before it looks for due rows; Recorded
+// writes beside each outcome, in its transaction, with the attempt's
+// number, status and error.
+func TestFeedAndRecorded(t *testing.T) {
+	app := newApp(t)
+	var fed atomic.Int32
+	var mu sync.Mutex
+	var seen []jobs.Attempt
+	q := jobs.New(app, jobs.Config{
+		Collection: "tasks", Done: "done", Poll: time.Hour, Schedule: []time.Duration{10 * time.Millisecond},
+		Feed: func(ctx context.Context) error {
+			if fed.Add(1) != 1 {
+				return nil
+			}
+			_, err := app.DB().Insert("tasks", map[string]any{
+				"id": jobs.NewID(), "status": jobs.StatusPending, "note": "fed", "nextAttemptAt": "",
+			}).Execute()
+			return err
+		},
+		Handle: func(ctx context.Context, app core.App, j *core.Record) error {
+			if j.GetInt("attempts") == 0 {
+				return errors.New("first try fails")
+			}
+			return nil
+		},
+		Recorded: func(tx core.App, j *core.Record, a jobs.Attempt) error {
+			assert.NotNil(t, tx.TxInfo(), "inside the outcome's transaction")
+			// the job's row is already updated in this transaction
+			var status string
+			assert.NoError(t, tx.DB().Select("status").From("tasks").Where(dbx.HashExp{"id": j.Id}).Row(&status))
+			assert.Equal(t, a.Status, status)
+			mu.Lock()
+			seen = append(seen, a)
+			mu.Unlock()
+			return nil
+		},
+	})
+	q.Start()
+	t.Cleanup(func() { stop(t, q) })
+	waitFor(t, "two recorded attempts", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == 2
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 1, seen[0].N)
+	assert.Equal(t, jobs.StatusFailed, seen[0].Status)
+	assert.EqualError(t, seen[0].Err, "first try fails")
+	assert.False(t, seen[0].Next.IsZero())
+	assert.Equal(t, 2, seen[1].N)
+	assert.Equal(t, "done", seen[1].Status)
+	assert.NoError(t, seen[1].Err)
 }
