@@ -268,8 +268,9 @@ test("a course taken back to draft: its reviews and free previews stop reaching 
   const review = await studentA.pb.collection("reviews").create({ course: c.id, rating: 4 });
   const withdrawn = new Set([c.id, preview.id, review.id]);
   let afterDraft = false;
-  // the course leaves the guest's view as a delete of the published course it saw
-  const leavesView = (e) => e.action === "delete" && e.record.id === c.id && e.record.status === "published";
+  // the course, its free preview and its review leave the guest's view, each as
+  // one delete of the record as the guest saw it (the published course)
+  const leavesView = (e) => e.action === "delete" && (e.record.id !== c.id || e.record.status === "published");
   const leak = (e) => afterDraft && withdrawn.has(e.record.id) && !leavesView(e);
   const reviews = await watch("guest reviews", w.guest(), "reviews", "*", leak);
   const lessons = await watch("guest lessons (withdrawn)", w.guest(), "lessons", "*", leak);
@@ -287,11 +288,13 @@ test("a course taken back to draft: its reviews and free previews stop reaching 
   const ls = await instructor.pb.collection("lessons").create({ course: course.id, title: "Free 2", position: 12, freePreview: true });
   await instructor.pb.collection("courses").update(course.id, { summary: "sentinel 2" });
   await Promise.all([
-    quiet(reviews.waitFor((e) => e.record.id === rs.id), { reviews }, (e) => withdrawn.has(e.record.id), "a review of a draft course"),
-    quiet(lessons.waitFor((e) => e.record.id === ls.id), { lessons }, (e) => withdrawn.has(e.record.id), "a lesson of a draft course"),
+    quiet(reviews.waitFor((e) => e.record.id === rs.id), { reviews }, (e) => withdrawn.has(e.record.id) && !leavesView(e), "a review of a draft course"),
+    quiet(lessons.waitFor((e) => e.record.id === ls.id), { lessons }, (e) => withdrawn.has(e.record.id) && !leavesView(e), "a lesson of a draft course"),
     quiet(courses.waitFor((e) => e.record.id === course.id), { courses }, (e) => withdrawn.has(e.record.id) && !leavesView(e), "a draft course"),
   ]);
   assert.equal(courses.events.filter(leavesView).length, 1, "the course left the guest's view once");
+  assert.deepEqual(lessons.events.filter(leavesView).map((e) => e.record.id), [preview.id], "its free preview too");
+  assert.deepEqual(reviews.events.filter(leavesView).map((e) => e.record.id), [review.id], "and its review");
 });
 
 test("moderation is live: a hidden comment is a delete, as each subscriber saw it", async () => {

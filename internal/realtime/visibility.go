@@ -36,6 +36,9 @@ package realtime
 // question (memo.go; the filter's SQL too), and the checks after it only run
 // for subscriptions that could see the record, their rule answers shared with
 // PocketBase's broadcast through the event's memo.
+//
+// Records whose rules read the updated one (a post's comments) are handled
+// in dependents.go, in the same two steps.
 
 import (
 	"encoding/json"
@@ -89,6 +92,7 @@ type seenBefore struct {
 
 	record *core.Record // as committed before the update; nil when nobody could see it
 	subs   []viewer
+	deps   []dependentSub // subscriptions to records whose rules read this one (dependents.go)
 }
 
 // viewer is one subscription that could view the record before the update.
@@ -128,15 +132,19 @@ func (v *visibility) before(e *core.ModelEvent) error {
 	v.mu.Unlock()
 
 	s := &seenBefore{refs: 1}
-	s.subs = v.viewers(r)
-	if len(s.subs) > 0 {
-		old, err := v.app.FindRecordById(r.Collection(), r.Id)
-		if err == nil {
-			s.record = old
-		} else {
-			s.subs = nil // not committed yet (created in this transaction): nobody saw it
+	loaded := false
+	old := func() *core.Record {
+		if !loaded {
+			s.record, _ = v.app.FindRecordById(r.Collection(), r.Id)
+			loaded = true
 		}
+		return s.record
 	}
+	s.subs = v.viewers(r)
+	if len(s.subs) > 0 && old() == nil {
+		s.subs = nil // not committed yet (created in this transaction): nobody saw it
+	}
+	s.deps = v.dependents(r, old)
 	v.mu.Lock()
 	v.pending[e.Model] = s
 	v.mu.Unlock()
@@ -180,11 +188,15 @@ func (v *visibility) viewers(r *core.Record) []viewer {
 
 func (v *visibility) after(e *core.ModelEvent) error {
 	s := v.take(e.Model, true)
-	if s == nil || s.record == nil {
+	if s == nil {
 		return e.Next()
 	}
 	r := asRecord(e.Model)
 	if r == nil {
+		return e.Next()
+	}
+	sendDependents(e.App, s.deps)
+	if s.record == nil {
 		return e.Next()
 	}
 	// e.App is the event's app here: its CanAccessRecord shares answers with

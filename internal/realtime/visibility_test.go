@@ -353,3 +353,51 @@ func TestVisibilityChecksCostNothingWithoutSubscribers(t *testing.T) {
 		assert.Equal(t, "delete", got[0].Action)
 	}
 }
+
+func TestRecordsLeavingWithTheRecordTheirRuleReads(t *testing.T) {
+	app := newApp(t)
+	base := serve(t, app)
+	onPost2 := topic("comments/*", map[string]string{"filter": fmt.Sprintf("post = %q", testkit.PostPublished2), "expand": "author"})
+	guest := watch(t, base, "guest", testkit.Guest, onPost2, "lessons/*")
+	guestOne := watch(t, base, "guest (one lesson)", testkit.Guest, "lessons/"+testkit.LessonFree)
+	commenter := watch(t, base, "student2 (wrote the comment)", testkit.Student2, onPost2)
+	student := watch(t, base, "student (enrolled)", testkit.Student, "lessons/*")
+	instructor := watch(t, base, "instructor", testkit.Instructor, "lessons/*")
+
+	// the post goes back to draft: its comments leave the guest's page
+	call(t, base, http.MethodPatch, "/api/collections/posts/records/"+testkit.PostPublished2, testkit.Author2, map[string]any{"status": "draft"}, http.StatusOK)
+	// the course goes back to draft: its free preview leaves the guests
+	call(t, base, http.MethodPatch, "/api/collections/courses/records/"+testkit.CoursePublished, testkit.Instructor, map[string]any{"status": "draft"}, http.StatusOK)
+	// the student cancels: the paid lesson leaves them
+	call(t, base, http.MethodPatch, "/api/collections/enrollments/records/"+testkit.EnrollmentStudent, testkit.Student, map[string]any{"status": "cancelled"}, http.StatusOK)
+	end := fence(t, base)
+
+	got := only(guest.until(t, end), testkit.CommentOther)
+	require.Len(t, got, 1, "%v", got)
+	assert.Equal(t, "delete", got[0].Action)
+	assert.Equal(t, "Nice", got[0].Record["body"])
+	exp, _ := got[0].Record["expand"].(map[string]any)
+	author, _ := exp["author"].(map[string]any)
+	assert.Equal(t, testkit.UserStudent2, author["id"], "shaped by the subscription's expand")
+	assert.Empty(t, only(commenter.until(t, end), testkit.CommentOther), "its author still sees it: nothing to tell")
+
+	for _, w := range []*watcher{guest, guestOne} {
+		got := only(w.until(t, end), testkit.LessonFree)
+		require.Len(t, got, 1, "%s: %v", w.name, got)
+		assert.Equal(t, "delete", got[0].Action, w.name)
+		assert.Equal(t, "Intro", got[0].Record["title"], w.name)
+	}
+	assert.Empty(t, only(guest.until(t, end), testkit.LessonPaid), "a lesson the guest never saw")
+
+	msgs := student.until(t, end)
+	got = only(msgs, testkit.LessonPaid)
+	require.Len(t, got, 1, "%v", msgs)
+	assert.Equal(t, "delete", got[0].Action, "the cancelled student loses the paid lesson")
+	// the free preview went with the course's draft only for those without
+	// an enrollment: the student's (active then) kept it until the cancel
+	got = only(msgs, testkit.LessonFree)
+	require.Len(t, got, 1, "%v", msgs)
+	assert.Equal(t, "delete", got[0].Action, "and the preview of a course now draft")
+
+	assert.Empty(t, instructor.until(t, end), "the instructor sees every lesson throughout")
+}
