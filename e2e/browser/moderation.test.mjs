@@ -105,11 +105,16 @@ test("a hidden comment leaves the guest's page at once; the heading follows crea
   await mod.context.close();
 });
 
-test("a post taken back to draft tells its open page", async () => {
+test("a post taken back to draft tells its open page, and its comments leave it", async () => {
   const post = await publishPost(author, { title: "Back to draft soon", body: "<p>Not for long.</p>" });
+  const c = await commenter.pb.collection("comments").create({ post: post.id, body: "Read it while it lasted" });
   const guest = await openPost(post.slug);
+  await guest.page.locator(`#comment-${c.id}`).waitFor();
   await author.pb.collection("posts").update(post.id, { status: "draft" });
   await guest.page.getByRole("status").filter({ hasText: "This post is no longer published." }).waitFor({ timeout: 5000 });
+  // the comment's own rule reads its post: it arrives as a delete too
+  await guest.page.locator(`#comment-${c.id}`).waitFor({ state: "detached", timeout: 5000 });
+  await guest.page.getByRole("heading", { name: "Comments (0)" }).waitFor();
   guest.watch.assertClean("guest's post page");
   await guest.context.close();
 });
