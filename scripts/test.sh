@@ -177,11 +177,12 @@ fi
 # --- operations -------------------------------------------------------------------
 # Each bounded: kubeconform and the schemas (~10 s), the image build and a
 # start/stop (~1 min; podman and runc from apt when missing), the drill (one
-# kill -9 and restore from S3, ~30 s; Litestream's first build ~2.5 min).
+# kill -9 and restore from S3, ~30 s; Litestream's first build ~2.5 min), and
+# the write latency under Litestream side by side (3 × 20 s of writes, ~2 min).
 dr_drill() {
 	local ls
 	ls=$(scripts/install-litestream.sh) || return 1
-	LECTERN_DR_DRILL=1 LITESTREAM_BIN=$ls go test ./reliability -run '^TestDisasterRecoveryDrill$' -count=1 -v -timeout 10m
+	LECTERN_DR_DRILL=1 LITESTREAM_BIN=$ls go test ./reliability -run '^(TestDisasterRecoveryDrill|TestLitestreamWriteStalls)$' -count=1 -v -timeout 12m
 }
 if [[ $what == all ]]; then
 	step "ops: k8s manifests" scripts/k8s-validate.sh
