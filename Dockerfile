@@ -3,13 +3,21 @@
 # for hosts that can pull golang and alpine. Without a registry, build
 # deploy/container/Containerfile (FROM scratch around a host-built binary)
 # with scripts/container.sh — CI builds and runs that one.
+#
+# .git stays out of the context (.dockerignore), so the build is stamped from
+# build arguments, as `make build` stamps it (`lectern --version`):
+#   docker build -t lectern \
+#     --build-arg VERSION="$(git describe --tags --dirty 2>/dev/null || echo dev)" \
+#     --build-arg COMMIT="$(git rev-parse --short=12 HEAD)" .
 
 FROM golang:1.27-alpine AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/lectern .
+ARG VERSION=dev
+ARG COMMIT=
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X lectern/internal/ops.version=${VERSION} -X lectern/internal/ops.commit=${COMMIT}" -o /out/lectern .
 
 FROM alpine:3.22
 # ca-certificates for outgoing mail/OAuth2/S3; a pinned UID so volume
@@ -26,5 +34,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/lectern"]
 # set LECTERN_ORIGINS (e.g. -e LECTERN_ORIGINS=https://your.site): without it
-# every origin may call the API from a browser
+# every origin may call the API from a browser; and LECTERN_APP_URL (e.g.
+# -e LECTERN_APP_URL=https://your.site): feeds, the sitemap and mail links
+# are built from it, http://localhost:8090 until it is set
 CMD ["serve", "--http=0.0.0.0:8090", "--dir=/pb_data"]

@@ -7,7 +7,8 @@
 # Usage: scripts/container.sh [install|build|smoke|all]   (default all)
 #   install  apt-get install podman runc when missing (as root)
 #   build    CGO_ENABLED=0 build → image localhost/lectern:ci
-#   smoke    seed a volume, start the image, GET /api/health, a seeded list and
+#   smoke    check the image's `lectern --version` names this checkout's commit,
+#            seed a volume, start the image, GET /api/health, a seeded list and
 #            the site, run its HEALTHCHECK, check it runs as UID 10001, stop it
 #            (SIGTERM, exit 0) and remove container and volume
 set -euo pipefail
@@ -62,6 +63,15 @@ smoke() {
 		podman volume rm -f "$vol" >/dev/null 2>&1 || true
 	}
 	trap cleanup RETURN
+	# the binary is stamped (make build): an operator can tell what runs
+	local version commit
+	version=$(podman run --rm --pull=never --network host --no-healthcheck "$image" --version)
+	echo "$version"
+	commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+	if [[ -n $commit && $version != *"commit $commit"* ]]; then
+		echo "the image's lectern --version does not name commit $commit" >&2
+		return 1
+	fi
 	podman volume create "$vol" >/dev/null
 	# demo data into the volume, by the image's own binary (as UID 10001)
 	podman run --rm --pull=never --network host --no-healthcheck -v "$vol:/pb_data" "$image" \
