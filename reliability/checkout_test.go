@@ -21,7 +21,8 @@ import (
 // before the commit or after it (then the retry is a duplicate).
 //
 // Odd cycles hold SQLite's write lock from outside while the delivery
-// arrives, so the handler is certainly mid-transaction at the kill; even
+// arrives, so the handler is certainly waiting on it at the kill (its BEGIN
+// IMMEDIATE blocked, nothing written); even
 // cycles kill at a random moment 0–8 ms after sending (before, during or
 // after the handler's transaction). stripe-mock serves
 // the Checkout Session calls. LECTERN_CHECKOUT_KILLS sets the cycles (default 6).
