@@ -165,7 +165,7 @@ step "api: traffic vs spec" env LECTERN_TRAFFIC_DIR="$traffic" \
 # the generated TypeScript types must accept correct SDK usage and reject wrong lines
 step "types: tsc check" bash -c 'cd e2e/types && node check.mjs "$LECTERN_BIN"'
 # the README's js and sh blocks, run against a freshly seeded server (e2e/readme);
-# bounded: a minute per JS block, five per shell block, 20 in all
+# bounded: a minute per JS block, three per shell block, 20 in all
 step "readme: examples" bash -c 'cd e2e && node --test --test-concurrency=1 --test-timeout=1200000 readme/'
 
 # --- benchmark smoke -------------------------------------------------------------

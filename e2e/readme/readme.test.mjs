@@ -16,9 +16,9 @@
 //     exits on its own within a minute (closing what it opens);
 //   - a shell block runs with `bash -e -o pipefail` in a scratch copy of the
 //     repo (every top-level entry linked, a copy of ./lectern, its own ./pb_data,
-//     shared by the shell blocks in order), with GOTOOLCHAIN=local: as on a
-//     machine whose Go is older than go.mod's, a block that runs `go` says
-//     `export GOTOOLCHAIN=go1.27.3` itself;
+//     shared by the shell blocks in order), with GOTOOLCHAIN unset as in a new
+//     shell: where Go's default is "local" and older than go.mod's (Debian's
+//     golang), a block that runs `go` must `export GOTOOLCHAIN=go1.27.3` itself;
 //   - `<!-- example: skip (reason) -->` before a block skips it, and the reason
 //     shows in the test output; `<!-- example: continues -->` runs a JS block
 //     with the JS block before it as one program. Any other runnable block that
@@ -34,7 +34,8 @@ import { join } from "node:path";
 import { startServer, binaryPath, repoRoot } from "../lib/server.mjs";
 import { parseBlocks, programs, missingOutput } from "./blocks.mjs";
 
-const README = join(repoRoot, "README.md");
+// LECTERN_README runs another copy (e.g. an older README, to see what it catches)
+const README = process.env.LECTERN_README || join(repoRoot, "README.md");
 export const README_URL = "127.0.0.1:8090";
 const PRELUDE = ['import PocketBase from "pocketbase";', `const pb = new PocketBase("http://${README_URL}");`];
 const JS_TIMEOUT = 60_000;
@@ -42,7 +43,7 @@ const JS_TIMEOUT = 60_000;
 // clusters) or need accounts elsewhere never run from here, even when a block
 // forgot its skip annotation: the test fails before running such a block.
 const NEVER_RUN = /(^|[\s;&|(`$])(sudo|systemctl|useradd|chown|docker|podman|kubectl|litestream|stripe|apt-get|apt)(\s|$)/m;
-const SH_TIMEOUT = 300_000;
+const SH_TIMEOUT = 180_000;
 
 const progs = programs(parseBlocks(readFileSync(README, "utf8")));
 
@@ -101,7 +102,10 @@ for (const p of progs) {
       if (bad) {
         assert.fail(`README.md:${first.line}: runs "${bad[2]}", which this runner never does on a developer's machine: mark the block <!-- example: skip (reason) --> (and say what tests it instead)`);
       }
-      const env = { ...process.env, GOTOOLCHAIN: "local" };
+      // a new shell's environment: make test exports GOTOOLCHAIN, a reader's
+      // shell may not (where Go's own default is "local", go then refuses go.mod)
+      const env = { ...process.env };
+      delete env.GOTOOLCHAIN;
       delete env.LECTERN_TRAFFIC_DIR;
       const res = await run("bash", ["-e", "-o", "pipefail", "-c", text.replaceAll(README_URL, host)], {
         cwd: sandbox,
@@ -135,7 +139,8 @@ function listing(text, origin) {
 }
 
 function failure(p, res, list) {
-  const why = res.why ? res.why : res.timedOut ? `did not finish within ${res.timeout / 1000}s (killed; a JS block must close what it opens, e.g. pb.realtime.unsubscribe())` : `exited ${res.code}`;
+  const hint = p.kind === "js" ? "a JS block must close what it opens, e.g. pb.realtime.unsubscribe()" : "a command that runs until stopped needs <!-- example: skip (reason) -->";
+  const why = res.why ? res.why : res.timedOut ? `did not finish within ${res.timeout / 1000}s (killed; ${hint})` : `exited ${res.code}`;
   return `README.md:${p.blocks.map((b) => b.line).join(",")} (${p.kind}) ${why}\n--- the program (README line | code):\n${list}\n--- stdout:\n${res.stdout}\n--- stderr:\n${res.stderr}`;
 }
 
