@@ -65,7 +65,7 @@ export async function searchView(ctx) {
   };
 
   const inputId = nextId("search-q");
-  const form = h("form", { class: "search-form", action: "/search", method: "get", "data-route": "", role: "search", "aria-label": "Search the site" },
+  const form = h("form", { class: "search-form", action: "/search", method: "get", "data-route": "", role: "search", "aria-label": "New search" },
     h("label", { for: inputId, class: "sr-only" }, "Search posts, courses and lessons"),
     h("input", { id: inputId, type: "search", name: "q", value: q, placeholder: "Search posts, courses and lessons", autocomplete: "off", enterkeyhint: "search" }),
     // the filters stay when the words change
