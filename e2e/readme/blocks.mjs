@@ -3,7 +3,8 @@
 //
 // Runnable languages: js/javascript/mjs (Node), sh/bash/shell (bash), ts/typescript
 // (refused until the runner can run them: a ts block must be skipped with a reason).
-// Other languages (json, yaml, text…) are data or output, not run.
+// Other languages (json, yaml, text…) are data or output, not run; a block
+// without a language is refused (it might be a command nobody checks).
 //
 // An annotation is an HTML comment on the last non-blank line before the fence:
 //   <!-- example: skip (why it cannot run here) -->   not run; the reason is required
@@ -68,6 +69,11 @@ export function programs(blocks) {
   const out = [];
   let lastJS = null;
   for (const b of blocks) {
+    if (!b.kind && !b.lang) {
+      // an unlabeled block could be a command nobody checks: say what it is
+      out.push({ kind: "unlabeled", blocks: [b], error: `line ${b.line}: a code block without a language: label it sh or js (run) or text, json, yaml… (not run)` });
+      continue;
+    }
     if (!b.kind) continue;
     if (b.error) {
       out.push({ kind: b.kind, blocks: [b], error: b.error });

@@ -89,3 +89,9 @@ test("missingOutput: every // prints: line, in order", () => {
   assert.equal(missingOutput(prog, "1\n"), "a b");
   assert.equal(missingOutput("no comment", ""), null);
 });
+
+test("programs: a block without a language is refused", () => {
+  const p = programs(parseBlocks("```\nmake serve\n```\n```text\noutput\n```\n"));
+  assert.equal(p.length, 1);
+  assert.match(p[0].error, /without a language/);
+});
