@@ -3,6 +3,7 @@ package search
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
@@ -25,6 +26,9 @@ import (
 // The record a hit starts from is the record as the list API returns it to
 // the caller (hidden fields left out, expand applied, emails hidden), so a
 // hit never carries more than the records API would show.
+
+// maxFieldsBytes bounds a fields expression: every hit is picked with it.
+const maxFieldsBytes = 1000
 
 // hitKeys are the keys of a hit, the roots a fields path may start with.
 var hitKeys = []string{"type", "id", "score", "snippet", "record"}
@@ -63,6 +67,9 @@ func SlimRecordFields(collection string) []string { return slices.Clone(slimReco
 func parseFields(raw string) (string, error) {
 	invalid := func(msg string) error {
 		return validation.NewError("validation_invalid_fields", msg)
+	}
+	if len(raw) > maxFieldsBytes {
+		return "", invalid("Must be at most " + strconv.Itoa(maxFieldsBytes) + " bytes.")
 	}
 	paths, err := tokenizer.NewFromString(raw).ScanAll()
 	if err != nil || len(paths) == 0 {

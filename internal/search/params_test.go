@@ -2,6 +2,7 @@ package search
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
@@ -48,6 +49,7 @@ func TestParseParams(t *testing.T) {
 		{"fields with an unknown modifier", "q=go&fields=snippet:shout()", nil, "fields"},
 		{"fields with bad modifier arguments", "q=go&fields=record.body:excerpt(x)", nil, "fields"},
 		{"fields with a star prefix", "q=go&fields=*.title", nil, "fields"},
+		{"fields too long", "q=go&fields=id" + strings.Repeat(",id", 500), nil, "fields"},
 		{"fields with an unclosed quote", "q=go&fields=id,'type", nil, "fields"},
 		{"course filter implies courses", "q=go&level=beginner", func(t *testing.T, p Params) {
 			if p.Type != "courses" || p.Level != "beginner" {
