@@ -26,6 +26,7 @@ package realtime
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,22 +56,31 @@ type dependentSub struct {
 // the candidates each can see now (before the write). old returns r as
 // committed (nil if it is not), read only when a collection depends on r.
 func (v *visibility) dependents(r *core.Record, old func() *core.Record) []dependentSub {
-	clients := v.app.SubscriptionsBroker().Clients()
-	// the collections with subscribers, by the topic's collection part
-	subscribed := map[string]bool{}
-	for _, c := range clients {
-		for sub := range c.Subscriptions() {
+	// the subscriptions by the topic's collection part, in one pass
+	type subscription struct {
+		client subscriptions.Client
+		sub    string
+		opts   subscriptions.SubscriptionOptions
+		auth   *core.Record
+	}
+	byCollection := map[string][]subscription{}
+	for _, c := range v.app.SubscriptionsBroker().Clients() {
+		var auth *core.Record
+		for sub, opts := range c.Subscriptions() {
 			name := sub
 			if i := strings.IndexAny(name, "/?"); i >= 0 {
 				name = name[:i]
 			}
-			subscribed[name] = true
+			if auth == nil {
+				auth, _ = c.Get(apis.RealtimeClientAuthKey).(*core.Record)
+			}
+			byCollection[name] = append(byCollection[name], subscription{c, sub, opts, auth})
 		}
 	}
 	x := r.Collection()
 	var out []dependentSub
 	sets := map[accessKey]map[string]bool{}
-	for name := range subscribed {
+	for name, subs := range byCollection {
 		y, err := v.app.FindCachedCollectionByNameOrId(name)
 		if err != nil || y.Id == x.Id || y.Name != name && y.Id != name {
 			continue
@@ -85,29 +95,27 @@ func (v *visibility) dependents(r *core.Record, old func() *core.Record) []depen
 			}
 			return cand
 		}
-		for _, c := range clients {
-			auth, _ := c.Get(apis.RealtimeClientAuthKey).(*core.Record)
-			for sub, opts := range c.Subscriptions() {
-				rule, only, ok := ruleOfTopic(sub, y, rules)
-				if !ok {
-					continue
-				}
-				info := requestInfo(opts, auth)
-				if !reads(rule, info.Query[search.FilterQueryParam]) || candFor() == nil {
-					continue
-				}
-				seen := visibleSet(v.app, sets, y, candFor(), info, rule)
-				if only != "" {
-					seen = map[string]bool{only: seen[only]}
-				}
-				if !anyTrue(seen) {
-					continue // nothing it sees can leave
-				}
-				out = append(out, dependentSub{
-					viewer: viewer{client: c.Id(), sub: sub, options: opts, rule: rule, auth: auth},
-					coll:   y, cand: candFor(), only: only, seen: seen,
-				})
+		for _, s := range subs {
+			c, sub, opts, auth := s.client, s.sub, s.opts, s.auth
+			rule, only, ok := ruleOfTopic(sub, y, rules)
+			if !ok {
+				continue
 			}
+			info := requestInfo(opts, auth)
+			if !reads(rule, info.Query[search.FilterQueryParam]) || candFor() == nil {
+				continue
+			}
+			seen := visibleSet(v.app, sets, y, candFor(), info, rule)
+			if only != "" {
+				seen = map[string]bool{only: seen[only]}
+			}
+			if !anyTrue(seen) {
+				continue // nothing it sees can leave
+			}
+			out = append(out, dependentSub{
+				viewer: viewer{client: c.Id(), sub: sub, options: opts, rule: rule, auth: auth},
+				coll:   y, cand: candFor(), only: only, seen: seen,
+			})
 		}
 	}
 	return out
@@ -156,22 +164,30 @@ func readerOf(y, x *core.Collection) func(rule *string, filter string) bool {
 func candidates(y, x *core.Collection, r, old *core.Record) dbx.Expression {
 	var or []dbx.Expression
 	n := 0
-	param := func() string {
-		n++
-		return "lecternDep" + strconv.Itoa(n)
+	// in binds ids as one IN list: a flat OR of thousands of terms would
+	// pass SQLite's expression depth limit
+	in := func(ids []string) (string, dbx.Params) {
+		params := dbx.Params{}
+		names := make([]string, 0, len(ids))
+		for _, id := range ids {
+			n++
+			p := "lecternDep" + strconv.Itoa(n)
+			params[p] = id
+			names = append(names, "{:"+p+"}")
+		}
+		return "(" + strings.Join(names, ", ") + ")", params
 	}
 	contains := func(f *core.RelationField, ids []string) {
-		for _, id := range ids {
-			if id == "" {
-				continue
-			}
-			p := param()
-			col := "[[" + y.Name + "." + f.Name + "]]"
-			if f.IsMultiple() {
-				or = append(or, dbx.NewExp("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid("+col+") THEN "+col+" ELSE '[]' END) WHERE value = {:"+p+"})", dbx.Params{p: id}))
-			} else {
-				or = append(or, dbx.NewExp(col+" = {:"+p+"}", dbx.Params{p: id}))
-			}
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })
+		if len(ids) == 0 {
+			return
+		}
+		list, params := in(ids)
+		col := "[[" + y.Name + "." + f.Name + "]]"
+		if f.IsMultiple() {
+			or = append(or, dbx.NewExp("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid("+col+") THEN "+col+" ELSE '[]' END) WHERE value IN "+list+")", params))
+		} else {
+			or = append(or, dbx.NewExp(col+" IN "+list, params))
 		}
 	}
 	// a relation from y to x: the rows pointing at r
@@ -191,9 +207,9 @@ func candidates(y, x *core.Collection, r, old *core.Record) dbx.Expression {
 			ids = union(ids, old.GetStringSlice(g.Name))
 		}
 		if g.CollectionId == y.Id {
-			for _, id := range ids {
-				p := param()
-				or = append(or, dbx.NewExp("[["+y.Name+".id]] = {:"+p+"}", dbx.Params{p: id}))
+			if ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" }); len(ids) > 0 {
+				list, params := in(ids)
+				or = append(or, dbx.NewExp("[["+y.Name+".id]] IN "+list, params))
 			}
 			continue
 		}
