@@ -3,6 +3,9 @@
 // default data set, rate limits on as shipped), so a renamed field, a changed
 // seed or a missing step fails `make test` instead of a reader.
 //
+// The server has Stripe keys pointing at stripe-mock (e2e/lib/stripe.mjs), as
+// after "Connecting a Stripe account".
+//
 // The conventions (README → Development → "README examples are tests"):
 //   - `http://127.0.0.1:8090` (the README's address of a local `lectern serve`)
 //     is replaced by the test server's address in every block that runs;
@@ -32,6 +35,7 @@ import { readFileSync, readdirSync, mkdtempSync, symlinkSync, copyFileSync, chmo
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer, binaryPath, repoRoot } from "../lib/server.mjs";
+import { startStripeMock } from "../lib/stripe.mjs";
 import { parseBlocks, programs, missingOutput } from "./blocks.mjs";
 
 // LECTERN_README runs another copy (e.g. an older README, to see what it catches)
@@ -48,9 +52,13 @@ const SH_TIMEOUT = 180_000;
 const progs = programs(parseBlocks(readFileSync(README, "utf8")));
 
 let server;
+let stripe;
 let sandbox;
 before(async () => {
-  server = await startServer({ seed: [] });
+  // payments configured as "Connecting a Stripe account" says, against
+  // Stripe's own fake (stripe-mock), so the checkout example runs
+  stripe = await startStripeMock();
+  server = await startServer({ seed: [], env: stripe.env });
   // a scratch checkout for the shell blocks: the repo's files linked, the
   // binary copied (PocketBase puts pb_data beside the resolved executable)
   sandbox = mkdtempSync(join(tmpdir(), "lectern-readme-"));
@@ -63,6 +71,7 @@ before(async () => {
 });
 after(async () => {
   await server?.stop();
+  stripe?.stop();
   if (sandbox) rmSync(sandbox, { recursive: true, force: true });
 });
 
