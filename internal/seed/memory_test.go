@@ -2,6 +2,7 @@ package seed
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,5 +67,39 @@ func TestGenerateKeepsLittlePerRecord(t *testing.T) {
 	}
 	if s.byStage["lessons"] < 3*300 || s.byStage["lessons"] > 12*300 {
 		t.Errorf("lessons stage announced %d", s.byStage["lessons"])
+	}
+}
+
+// TestProgressLinesWithinAStage: in a log (no terminal) a long collection
+// reports as it goes, not only when it is done.
+func TestProgressLinesWithinAStage(t *testing.T) {
+	defer func(d time.Duration) { lineEvery = d }(lineEvery)
+	lineEvery = 0 // every record, for the test
+
+	var out strings.Builder
+	p := newProgress(&out, false, map[string]int{"posts": 5, "comments": 9})
+	p.stage("posts", 3)
+	for range 3 {
+		p.add(1)
+	}
+	p.stageDone()
+
+	want := []string{
+		"seed: posts             1 of 3 so far",
+		"seed: posts             2 of 3 so far",
+		"seed: posts             3 in ",
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines:\n%s", len(lines), out.String())
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d = %q, want it to start with %q", i, lines[i], w)
+		}
+	}
+	// the total follows the stage's real size (3, not the estimated 5)
+	if !strings.Contains(lines[2], "[3/12 records]") {
+		t.Errorf("last line %q: want [3/12 records]", lines[2])
 	}
 }

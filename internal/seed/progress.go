@@ -23,8 +23,9 @@ type progress struct {
 	lastDraw, lastLine     time.Time
 }
 
-// lineEvery is how often a plain-line progress reports within a collection.
-const lineEvery = 3 * time.Second
+// lineEvery is how often a plain-line progress reports within a collection
+// (a variable for the test).
+var lineEvery = 3 * time.Second
 
 func newProgress(w io.Writer, animate bool, estimate map[string]int) *progress {
 	if w == nil {
