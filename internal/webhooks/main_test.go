@@ -145,10 +145,15 @@ type env struct {
 // milliseconds.
 var fast = webhooks.Options{AllowPrivate: true, Schedule: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}, Timeout: 5 * time.Second}
 
-func newEnv(t *testing.T, opts webhooks.Options) *env {
+// newEnv builds the env; also binds more of the app (another package's
+// routes) before the handler is built.
+func newEnv(t *testing.T, opts webhooks.Options, also ...func(core.App)) *env {
 	t.Helper()
 	app := fixture.NewApp(t)
 	svc := webhooks.RegisterWith(app, opts)
+	for _, f := range also {
+		f(app)
+	}
 	// building the handler runs OnServe, which starts the worker; Cleanup
 	// runs OnTerminate, which stops it before the db closes
 	mux, err := testkit.Handler(app)

@@ -37,7 +37,9 @@ const (
 // small INSERT whatever the number of webhooks. After the commit the worker
 // turns the event into one webhookDeliveries row per webhook and deletes it,
 // in one transaction of its own (fanOut), so a crash between the two leaves
-// the event to be fanned out on the next start, never half of it.
+// the event to be fanned out on the next start, never half of it; an API
+// read of deliveries runs that fan-out first (materialize.go), so it never
+// shows a committed write without its deliveries.
 //
 // Derived figures (a post's commentsCount, a course's ratingAvg) are written
 // by targeted UPDATEs in hooks/ and announced after the commit: they are not
@@ -121,67 +123,97 @@ const (
 	fanOutRows  = 256
 )
 
-// fanOut is the queue's Feed: it turns committed events into one pending
-// delivery per webhook they name and deletes them, in one transaction per
-// batch. The payload is copied by SQLite from the event row (never through
-// Go); the delivery's created is the write's time. A webhook deleted since
-// the write gets nothing.
+// fanOut turns committed events into one pending delivery per webhook they
+// name and deletes them, in one transaction per batch, until none is left.
+// It is the one fan-out: the worker's Feed and the readers' Materialize both
+// run it, one at a time (Service.fan). The events are read inside the
+// transaction, which takes the write lock as it begins: a fan-out of
+// another process on the data dir can never turn the same event into
+// deliveries twice. Nothing pending costs one read and no transaction. The
+// payload is copied by SQLite from the event row (never through Go); the
+// delivery's created is the write's time. A webhook deleted since the write
+// gets nothing. A cancelled ctx stops it between two transactions, with
+// ctx's error.
 func (s *Service) fanOut(ctx context.Context) error {
-	for ctx.Err() == nil {
-		var evs []struct {
-			ID       string `db:"id"`
-			Webhooks string `db:"webhooks"`
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		err := s.app.DB().Select("id", "webhooks").From(Events).OrderBy("rowid").Limit(fanOutBatch).All(&evs)
-		if err != nil {
-			return fmt.Errorf("load webhook events: %w", err)
+		pending, err := s.eventsPending()
+		if err != nil || !pending {
+			return err
 		}
-		if len(evs) == 0 {
-			return nil
-		}
-		params := dbx.Params{"now": types.NowDateTime().String()}
-		var tuples []string
-		var evIDs []any
-		for i, ev := range evs {
-			if len(tuples) >= fanOutRows {
-				evs = evs[:i]
-				break
-			}
-			var hooks []string
-			_ = json.Unmarshal([]byte(ev.Webhooks), &hooks) // invalid: goes nowhere
-			for _, h := range hooks {
-				n := len(tuples)
-				params[fmt.Sprintf("d%d", n)] = jobs.NewID()
-				params[fmt.Sprintf("w%d", n)] = h
-				params[fmt.Sprintf("e%d", n)] = ev.ID
-				tuples = append(tuples, fmt.Sprintf("({:d%d}, {:w%d}, {:e%d})", n, n, n))
-			}
-			evIDs = append(evIDs, ev.ID)
-		}
+		full := false
 		err = s.app.RunInTransaction(func(tx core.App) error {
-			for chunk := range slices.Chunk(tuples, 1000) {
-				// the ids increase in event order (jobs.NewID): the queue index keeps
-				// each webhook's deliveries in the order of the writes
-				q := "WITH v([[d]], [[w]], [[e]]) AS (VALUES " + strings.Join(chunk, ", ") + ") " +
-					"INSERT INTO {{" + Deliveries + "}} ([[id]], [[webhook]], [[type]], [[payload]], [[status]], [[attempts]], [[nextAttemptAt]], [[created]], [[updated]]) " +
-					"SELECT v.[[d]], v.[[w]], ev.[[type]], ev.[[payload]], '" + StatusPending + "', 0, {:now}, ev.[[created]], {:now} " +
-					"FROM v JOIN {{" + Events + "}} ev ON ev.[[id]] = v.[[e]] " +
-					"WHERE EXISTS (SELECT 1 FROM {{" + Collection + "}} h WHERE h.[[id]] = v.[[w]])"
-				if _, err := tx.DB().NewQuery(q).Bind(params).Execute(); err != nil {
-					return err
-				}
+			n, more, err := fanOutBatchTx(tx)
+			if n > 0 {
+				s.fanOutTxs.Add(1)
 			}
-			_, err := tx.DB().Delete(Events, dbx.In("id", evIDs...)).Execute()
+			full = more
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("fan out webhook events: %w", err)
 		}
-		if len(evs) < fanOutBatch && len(tuples) < fanOutRows {
+		if !full {
 			return nil
 		}
 	}
-	return nil
+}
+
+// fanOutBatchTx fans out the oldest events (in commit order: their rowid)
+// through tx and reports how many it took and whether it stopped at a limit.
+func fanOutBatchTx(tx core.App) (int, bool, error) {
+	var evs []struct {
+		ID       string `db:"id"`
+		Webhooks string `db:"webhooks"`
+	}
+	err := tx.DB().Select("id", "webhooks").From(Events).OrderBy("rowid").Limit(fanOutBatch).All(&evs)
+	if err != nil {
+		return 0, false, fmt.Errorf("load webhook events: %w", err)
+	}
+	if len(evs) == 0 {
+		return 0, false, nil
+	}
+	full := len(evs) == fanOutBatch
+	params := dbx.Params{"now": types.NowDateTime().String()}
+	var tuples []string
+	var evIDs []any
+	for i, ev := range evs {
+		if len(tuples) >= fanOutRows {
+			evs, full = evs[:i], true
+			break
+		}
+		var hooks []string
+		_ = json.Unmarshal([]byte(ev.Webhooks), &hooks) // invalid: goes nowhere
+		for _, h := range hooks {
+			n := len(tuples)
+			params[fmt.Sprintf("d%d", n)] = jobs.NewID()
+			params[fmt.Sprintf("w%d", n)] = h
+			params[fmt.Sprintf("e%d", n)] = ev.ID
+			tuples = append(tuples, fmt.Sprintf("({:d%d}, {:w%d}, {:e%d})", n, n, n))
+		}
+		evIDs = append(evIDs, ev.ID)
+	}
+	for chunk := range slices.Chunk(tuples, 1000) {
+		// the ids increase in event order (jobs.NewID, one fan-out at a time):
+		// the queue index keeps each webhook's deliveries in the order of the
+		// writes, and so do lists sorted by id or created; ORDER BY keeps the
+		// rowids in that order too
+		q := "WITH v([[d]], [[w]], [[e]]) AS (VALUES " + strings.Join(chunk, ", ") + ") " +
+			"INSERT INTO {{" + Deliveries + "}} ([[id]], [[webhook]], [[type]], [[payload]], [[status]], [[attempts]], [[nextAttemptAt]], [[created]], [[updated]]) " +
+			"SELECT v.[[d]], v.[[w]], ev.[[type]], ev.[[payload]], '" + StatusPending + "', 0, {:now}, ev.[[created]], {:now} " +
+			"FROM v JOIN {{" + Events + "}} ev ON ev.[[id]] = v.[[e]] " +
+			"WHERE EXISTS (SELECT 1 FROM {{" + Collection + "}} h WHERE h.[[id]] = v.[[w]]) " +
+			"ORDER BY v.[[d]]"
+		if _, err := tx.DB().NewQuery(q).Bind(params).Execute(); err != nil {
+			return 0, false, err
+		}
+	}
+	if _, err := tx.DB().Delete(Events, dbx.In("id", evIDs...)).Execute(); err != nil {
+		return 0, false, err
+	}
+	return len(evs), full, nil
 }
 
 // targets caches the active webhooks and their events: every write of a

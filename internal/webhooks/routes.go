@@ -57,6 +57,10 @@ func manageable(e *core.RequestEvent, id string) (*core.Record, error) {
 
 // retryDelivery sends one delivery again at once, whatever its status.
 func (s *Service) retryDelivery(e *core.RequestEvent) error {
+	// both routes read deliveries: the writes committed before are in them
+	if err := s.Materialize(e.Request.Context()); err != nil {
+		return e.InternalServerError("", err)
+	}
 	d, err := e.App.FindRecordById(Deliveries, e.Request.PathValue("id"))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e.NotFoundError("", nil)
@@ -108,6 +112,9 @@ func (s *Service) retryFailed(e *core.RequestEvent) error {
 	}
 	if !hook.GetBool("active") {
 		return e.BadRequestError("The webhook is inactive: set it active first.", nil)
+	}
+	if err := s.Materialize(e.Request.Context()); err != nil {
+		return e.InternalServerError("", err)
 	}
 	var ids []string
 	err = e.App.DB().Select("id").From(Deliveries).

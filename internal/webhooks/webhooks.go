@@ -5,8 +5,10 @@
 // payload and the matching active webhooks) in the write's own transaction
 // (outbox.go): a rolled-back write sends nothing, a committed one is sent
 // even if the process dies right after the commit. The worker turns each
-// event into one webhookDeliveries row per webhook after the commit; those
-// rows are an internal/jobs queue: the worker posts each one (deliver.go),
+// event into one webhookDeliveries row per webhook after the commit, and
+// every API read of deliveries does it first (materialize.go), so no reader
+// sees a committed write without its deliveries; those rows are an
+// internal/jobs queue: the worker posts each one (deliver.go),
 // signed as the Standard Webhooks specification says, with retries and a
 // dead state, keeps each attempt in webhookAttempts, and resumes unfinished
 // work on the next start. routes.go lets admins send deliveries again;
@@ -14,9 +16,11 @@
 package webhooks
 
 import (
+	"context"
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -84,6 +88,9 @@ type Service struct {
 	post    *poster
 	targets targets
 	tried   sync.Map // delivery id → attempt, from the handler to Recorded
+
+	fan       coalescer    // one fan-out at a time, shared by the worker and readers
+	fanOutTxs atomic.Int64 // fan-out transactions that moved events (tests)
 }
 
 // Register binds webhooks to app with the production options (the
@@ -102,8 +109,13 @@ func Register(app core.App) *Service {
 }
 
 // Waiting counts the deliveries not yet delivered nor dead: pending ones and
-// failed ones waiting for their retry (0 if the count fails).
+// failed ones waiting for their retry (0 if the count fails), the
+// deliveries of every write committed before the call included (it
+// materializes them first).
 func (s *Service) Waiting() int {
+	if err := s.Materialize(context.Background()); err != nil {
+		s.app.Logger().Error("webhooks: materialize deliveries", "error", err.Error())
+	}
 	var n int
 	_ = s.app.DB().Select("COUNT(*)").From(Deliveries).
 		Where(dbx.In("status", StatusPending, StatusFailed)).Row(&n)
@@ -134,7 +146,7 @@ func RegisterWith(app core.App, opts Options) *Service {
 		Workers:    opts.Workers,
 		KeyField:   "webhook",
 		Poll:       opts.Poll,
-		Feed:       s.fanOut,
+		Feed:       s.feed,
 		Recorded:   s.recordAttempt,
 	})
 	s.queue.Register()
@@ -142,6 +154,7 @@ func RegisterWith(app core.App, opts Options) *Service {
 	s.bindRetention()
 	s.bindWebhookRules()
 	s.bindRoutes()
+	s.bindMaterialize()
 	return s
 }
 
