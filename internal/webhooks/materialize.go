@@ -69,8 +69,9 @@ type coalescer struct {
 }
 
 type round struct {
-	done chan struct{}
-	err  error
+	done    chan struct{}
+	err     error
+	waiters int // callers queued on it (under coalescer.mu; tests)
 }
 
 // do runs fn(run), or waits for a run that began after the call, as long
@@ -79,6 +80,19 @@ func (c *coalescer) do(ctx, run context.Context, fn func(context.Context) error)
 	c.mu.Lock()
 	var mine *round // the queued run this caller waits for
 	for {
+		if mine != nil {
+			// checked under the lock: once mine is done, c.next is another
+			// caller's, and running it would be a run too many
+			select {
+			case <-mine.done:
+				if !isCancel(mine.err) || ctx.Err() != nil {
+					c.mu.Unlock()
+					return mine.err
+				}
+				mine = nil // the run was cut short by a stop: run it again
+			default:
+			}
+		}
 		if c.running == nil {
 			// nothing under way: run now, for whoever queued behind the last run too
 			r := c.next
@@ -99,6 +113,7 @@ func (c *coalescer) do(ctx, run context.Context, fn func(context.Context) error)
 				c.next = &round{done: make(chan struct{})}
 			}
 			mine = c.next
+			mine.waiters++
 		}
 		wait := c.running.done
 		if c.running == mine {
@@ -109,14 +124,6 @@ func (c *coalescer) do(ctx, run context.Context, fn func(context.Context) error)
 		case <-wait:
 		case <-ctx.Done():
 			return ctx.Err()
-		}
-		select {
-		case <-mine.done:
-			if !isCancel(mine.err) || ctx.Err() != nil {
-				return mine.err
-			}
-			mine = nil // the run was cut short by a stop: run it again
-		default:
 		}
 		c.mu.Lock()
 	}
