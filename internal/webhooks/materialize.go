@@ -30,7 +30,8 @@ import (
 // its deliveries before it returns. It costs one indexed existence check
 // when nothing is pending (no transaction, no write lock); otherwise it
 // joins the fan-out of concurrent callers: they share one, which began
-// after each of them called.
+// after each of them called. Call it outside any transaction of the app:
+// the fan-out needs the write connection a running transaction holds.
 func (s *Service) Materialize(ctx context.Context) error {
 	pending, err := s.eventsPending()
 	if err != nil || !pending {
