@@ -38,7 +38,12 @@ func (s *Service) Materialize(ctx context.Context) error {
 		return err
 	}
 	// a reader going away does not cut short the fan-out others may wait on
-	return s.fan.do(ctx, context.WithoutCancel(ctx), s.fanOut)
+	if err := s.fan.do(ctx, context.WithoutCancel(ctx), s.fanOut); err != nil {
+		return err
+	}
+	// the deliveries are due now: the worker may have looked before they were
+	s.queue.Wake(s.app)
+	return nil
 }
 
 // feed is the queue's Feed: the worker's fan-out goes through the same gate
