@@ -289,7 +289,7 @@ func TestRealtimeFollowsViewRules(t *testing.T) {
 			},
 		},
 		{
-			Name:    "guest subscribed to comments and posts sees a hidden comment only as a new count",
+			Name:    "guest subscribed to comments and posts gets the new count and no update of a hidden comment (internal/realtime adds the delete; its tests cover it)",
 			Method:  http.MethodPatch,
 			URL:     commentsURL + "/" + testkit.CommentVisible2,
 			Body:    jsonBody(map[string]any{"status": "hidden"}),
