@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -746,4 +748,61 @@ func TestMatrixCoversEverything(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAuthzRoleChangeAppliesNextRequest: a signed-in user's reads follow their
+// role as stored when the request arrives — internal/authrules decides
+// `@request.auth.role` comparisons from the record PocketBase loads for each
+// request, never from an earlier request's answer — for lists (with totals),
+// getFirstListItem and views. reliability.TestRuleMutations breaks that
+// cache (LECTERN_AUTHRULES_MUTATION=stale) and expects this test to fail.
+func TestAuthzRoleChangeAppliesNextRequest(t *testing.T) {
+	app := fixture.NewApp(t)
+	defer app.Cleanup()
+	h, err := testkit.Handler(app)
+	require.NoError(t, err)
+	get := func(identity, path string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		for k, v := range fixture.Headers(identity) {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	setRole := func(id, role string) {
+		u, err := app.FindRecordById("users", id)
+		require.NoError(t, err)
+		u.Set("role", role)
+		require.NoError(t, app.Save(u))
+	}
+	list := "/api/collections/posts/records?perPage=100"
+	first := "/api/collections/posts/records?perPage=1&skipTotal=1&filter=" + url.QueryEscape(`status = "draft"`)
+	draft := "/api/collections/posts/records/" + testkit.PostDraft
+	sees := func(identity string, all bool) {
+		t.Helper()
+		code, body := get(identity, list)
+		require.Equal(t, http.StatusOK, code, body)
+		code2, body2 := get(identity, first)
+		require.Equal(t, http.StatusOK, code2, body2)
+		code3, body3 := get(identity, draft)
+		if all {
+			assert.Contains(t, body, `"totalItems":5`, "%s lists every post", identity)
+			assert.Contains(t, body2, `"id":"`+testkit.PostDraft+`"`, "%s's first draft", identity)
+			assert.Equal(t, http.StatusOK, code3, "%s views the draft: %s", identity, body3)
+		} else {
+			assert.Contains(t, body, `"totalItems":2`, "%s lists the published posts only", identity)
+			assert.Contains(t, body2, `"items":[]`, "%s finds no draft", identity)
+			assert.Equal(t, http.StatusNotFound, code3, "%s views the draft: %s", identity, body3)
+		}
+	}
+
+	sees(testkit.Admin, true)
+	sees(testkit.Student, false)
+	setRole(testkit.UserAdmin, "student")
+	setRole(testkit.UserStudent, "admin")
+	sees(testkit.Admin, false)
+	sees(testkit.Student, true)
+	setRole(testkit.UserAdmin, "admin")
+	sees(testkit.Admin, true)
 }

@@ -1,6 +1,10 @@
 package hooks
 
-import "os"
+import (
+	"os"
+
+	"lectern/internal/authrules"
+)
 
 // LECTERN_GUARD_MUTATION=off unregisters the filter guard for this test
 // binary: reliability.TestRuleMutations runs TestFilterLeaks so and expects
@@ -8,5 +12,15 @@ import "os"
 func init() {
 	if os.Getenv("LECTERN_GUARD_MUTATION") == "off" {
 		filterGuardOff = true
+	}
+}
+
+// LECTERN_AUTHRULES_MUTATION=stale breaks internal/authrules' cache (keyed by
+// the caller's id instead of the values the rule reads of them):
+// reliability.TestRuleMutations runs the role-change tests so and expects
+// them to fail.
+func init() {
+	if os.Getenv("LECTERN_AUTHRULES_MUTATION") == "stale" {
+		authrules.SetStaleMutation()
 	}
 }

@@ -24,6 +24,7 @@ func Register(app core.App) {
 	registerSecurityHeaders(app)
 	registerGuards(app)
 	registerFilterGuard(app)
+	registerAuthRules(app)
 	registerTextClean(app)
 	registerUsers(app)
 	registerTopics(app)

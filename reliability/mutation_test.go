@@ -125,6 +125,26 @@ func TestRuleMutations(t *testing.T) {
 	default:
 		t.Logf("caught  filter guard unregistered by TestFilterLeaks")
 	}
+
+	// The signed-in read specialization (internal/authrules) is a mechanism
+	// too: its cache keyed by the caller's id instead of the values the rule
+	// reads (LECTERN_AUTHRULES_MUTATION=stale, read by hooks/export_test.go)
+	// must make the role-change test fail — a demoted admin would keep
+	// reading drafts.
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel3()
+	cmd = exec.CommandContext(ctx3, bin, "-test.run", "^TestAuthzRoleChangeAppliesNextRequest$", "-test.count=1")
+	cmd.Dir = hooksDir
+	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_AUTHRULES_MUTATION=stale")
+	out, err = cmd.CombinedOutput()
+	switch {
+	case err == nil:
+		t.Errorf("mutant survived: TestAuthzRoleChangeAppliesNextRequest passes with the authrules cache keyed by user")
+	case !strings.Contains(string(out), "--- FAIL: TestAuthzRoleChangeAppliesNextRequest"):
+		t.Errorf("authrules mutant: the role-change test failed for another reason:\n%s", tail(string(out), 1500))
+	default:
+		t.Logf("caught  authrules cache keyed by user by TestAuthzRoleChangeAppliesNextRequest")
+	}
 }
 
 const signedIn = `@request.auth.id != ""`

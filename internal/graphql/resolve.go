@@ -20,6 +20,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/search"
 
 	"lectern/hooks"
+	"lectern/internal/authrules"
 )
 
 // node is a record as a resolver sees it: the record (for expanding its
@@ -193,8 +194,10 @@ func resolveList(ci *collInfo) graphql.FieldResolveFn {
 
 		query := rq.app.RecordQuery(c)
 		resolver := core.NewRecordFieldResolver(rq.app, c, info, true)
-		if !info.HasSuperuserAuth() && c.ListRule != nil && *c.ListRule != "" {
-			expr, err := search.FilterData(*c.ListRule).BuildExpr(resolver)
+		// the rule REST's handler gets for this caller (internal/authrules)
+		rule := authrules.Collection(c, info.Auth).ListRule
+		if !info.HasSuperuserAuth() && rule != nil && *rule != "" {
+			expr, err := search.FilterData(*rule).BuildExpr(resolver)
 			if err != nil {
 				return nil, err
 			}
@@ -266,7 +269,7 @@ func resolveSingle(ci *collInfo) graphql.FieldResolveFn {
 				return nil
 			}
 			resolver := core.NewRecordFieldResolver(rq.app, c, info, true)
-			expr, err := search.FilterData(*c.ViewRule).BuildExpr(resolver)
+			expr, err := search.FilterData(*authrules.Collection(c, info.Auth).ViewRule).BuildExpr(resolver)
 			if err != nil {
 				return err
 			}
@@ -437,13 +440,15 @@ func (rq *request) loadBack(br backRel, q url.Values, b *batch) error {
 	}
 	perPage = min(perPage, hooks.MaxPerPage)
 	su := info.HasSuperuserAuth()
+	// the rule REST's handler gets for this caller (internal/authrules)
+	rule := authrules.Collection(c, info.Auth).ListRule
 
 	// the same query PocketBase's provider builds for one parent
 	build := func(parentID string) (items, count *dbx.Query, err error) {
 		query := rq.app.RecordQuery(c)
 		resolver := core.NewRecordFieldResolver(rq.app, c, info, true)
-		if !su && c.ListRule != nil && *c.ListRule != "" {
-			expr, err := search.FilterData(*c.ListRule).BuildExpr(resolver)
+		if !su && rule != nil && *rule != "" {
+			expr, err := search.FilterData(*rule).BuildExpr(resolver)
 			if err != nil {
 				return nil, nil, err
 			}

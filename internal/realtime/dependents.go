@@ -142,9 +142,12 @@ func ruleOfTopic(sub string, y *core.Collection, listRules map[string]*string) (
 }
 
 // readerOf returns whether a rule or a filter of y can read x: through one
-// of y's relation fields to x followed by a dot, or @collection.x.
+// of y's relation fields to x followed by a dot, @collection.x, or x's rows
+// pointing at the caller (`@request.auth.x_via_field.`, the lessons rule's
+// "enrolled" test), whose candidates are those of @collection.x.
 func readerOf(y, x *core.Collection) func(rule *string, filter string) bool {
-	alts := []string{`@collection\.` + regexp.QuoteMeta(x.Name) + `[.:]`}
+	alts := []string{`@collection\.` + regexp.QuoteMeta(x.Name) + `[.:]`,
+		`@request\.auth\.` + regexp.QuoteMeta(x.Name) + `_via_\w+\.`}
 	for _, f := range y.Fields {
 		if rel, ok := f.(*core.RelationField); ok && rel.CollectionId == x.Id {
 			alts = append(alts, `(?:^|[^\w.@])`+regexp.QuoteMeta(rel.Name)+`\.`)
