@@ -28,6 +28,10 @@ type request struct {
 	path   string // path?query
 	body   []byte
 	token  string
+	// cookie is sent as a Cookie header: what keeps a guest's read out of
+	// Lectern's response cache (the "uncached guest" of the signed-in
+	// scenarios)
+	cookie string
 }
 
 // cell is a bounded load: up to count requests (after warm unmeasured ones)
@@ -194,6 +198,11 @@ func (k *loadConn) try(ctx context.Context, rq request, want int) (sample, bool)
 	if rq.token != "" {
 		b = append(b, "Authorization: "...)
 		b = append(b, rq.token...)
+		b = append(b, "\r\n"...)
+	}
+	if rq.cookie != "" {
+		b = append(b, "Cookie: "...)
+		b = append(b, rq.cookie...)
 		b = append(b, "\r\n"...)
 	}
 	if rq.body != nil {

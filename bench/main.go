@@ -20,10 +20,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"lectern/internal/authrules"
 	"lectern/internal/cache"
 	"lectern/internal/metrics"
 )
@@ -41,9 +43,12 @@ type config struct {
 	Realtime   []int // subscriber counts of R1
 	RTWrites   int
 	Contenders []string
-	Skip       map[string]bool // scenario groups to skip: reads, writes, login, realtime
+	Skip       map[string]bool // scenario groups to skip: reads, authreads, writes, login, realtime
 	Reseed     bool
-	Log        io.Writer
+	// AuthOnly limits the signed-in read scenarios to these names (A1…);
+	// empty: all of them
+	AuthOnly []string
+	Log      io.Writer
 }
 
 func defaultConfig(small bool) config {
@@ -102,7 +107,8 @@ func main() {
 	fs.IntVar(&cfg.Sizes.Users, "users", cfg.Sizes.Users, "seeded users")
 	rt := fs.String("realtime", joinInts(cfg.Realtime), "R1 subscriber counts, comma separated")
 	cont := fs.String("contenders", strings.Join(cfg.Contenders, ","), "contenders to run")
-	skip := fs.String("skip", "", "scenario groups to skip: reads,writes,login,realtime")
+	skip := fs.String("skip", "", "scenario groups to skip: reads,authreads,writes,login,realtime")
+	authOnly := fs.String("auth-scenarios", "", "signed-in read scenarios to run, comma separated (default all: A1,A2,A3,A4,A5)")
 	fs.BoolVar(&cfg.Reseed, "reseed", false, "seed the data set again even if an identical one exists")
 	_ = fs.Parse(os.Args[1:])
 	var err error
@@ -111,6 +117,7 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.Contenders = splitList(*cont)
+	cfg.AuthOnly = splitList(*authOnly)
 	for _, s := range splitList(*skip) {
 		cfg.Skip[s] = true
 	}
@@ -220,7 +227,7 @@ func contenders(bins map[string]string, root, capturePath string) map[string]*co
 	}
 	hooksDir := filepath.Join(root, "bench", "contenders", "jshooks", "pb_hooks")
 	return map[string]*contender{
-		"lectern": {Name: "lectern", Label: "Lectern", Reads: true, Writes: true, Realtime: true,
+		"lectern": {Name: "lectern", Label: "Lectern", Reads: true, Writes: true, Realtime: true, AuthReads: true,
 			bin: bins["lectern"], args: pb},
 		"lectern-nocache": {Name: "lectern-nocache", Label: "Lectern, cache off", Reads: true,
 			bin: bins["lectern"], args: pb, env: []string{cache.EnvDisable + "=off"}},
@@ -228,6 +235,11 @@ func contenders(bins map[string]string, root, capturePath string) map[string]*co
 		// --skip writes,login,realtime` measures what metrics cost a read
 		"lectern-nometrics": {Name: "lectern-nometrics", Label: "Lectern, metrics off", Reads: true,
 			bin: bins["lectern"], args: pb, env: []string{metrics.EnvDisable + "=off"}},
+		// not in the default list: `--contenders lectern,lectern-noauthrules
+		// --skip reads,writes,login,realtime` measures what the signed-in
+		// read specialization (internal/authrules) changes
+		"lectern-noauthrules": {Name: "lectern-noauthrules", Label: "Lectern, authrules off", AuthReads: true,
+			bin: bins["lectern"], args: pb, env: []string{authrules.EnvDisable + "=off"}},
 		"bare": {Name: "bare", Label: "bare PocketBase", Reads: true, Writes: true, Realtime: true,
 			bin: bins["bare"], args: pb},
 		"jshooks": {Name: "jshooks", Label: "PocketBase + JS hooks", Reads: true, Writes: true, Realtime: true,
@@ -282,6 +294,20 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 		for _, rs := range reads {
 			if err := runCell(rs.cell(cfg.ReadConc, 1_000_000, cfg.Cell)); err != nil {
 				return err
+			}
+		}
+	}
+	if c.AuthReads && !cfg.Skip["authreads"] {
+		// every caller of a page back to back, in an order rotated by
+		// round, before any write changes the data
+		for _, as := range authScenarios(fix, cfg.Small) {
+			if len(cfg.AuthOnly) > 0 && !slices.Contains(cfg.AuthOnly, as.name) {
+				continue
+			}
+			for _, caller := range authOrder(round) {
+				if err := runCell(as.cell(fix, caller, cfg.ReadConc, cfg.Cell)); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -350,6 +376,12 @@ func (cfg *config) resolve() error {
 	}
 	if cfg.Work == "" {
 		cfg.Work = filepath.Join(cfg.Root, "bench", "out")
+	}
+	// absolute: the JS-hooks contender is built from its own directory, where
+	// a relative --work would put its binary inside the source tree
+	var err error
+	if cfg.Work, err = filepath.Abs(cfg.Work); err != nil {
+		return err
 	}
 	if cfg.Out == "" {
 		cfg.Out = filepath.Join(cfg.Root, "bench", "RESULTS.md")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lectern/internal/authrules"
 )
 
 // report collects the cells of every round and writes RESULTS.md.
@@ -287,6 +289,16 @@ func (r *report) write(path string) error {
 		w("| comment/review creates ≤ 1.5× a bare create (Lectern/bare CPU/request) | %s | %s |\n", strings.Join(parts, ", "), yes(okAll))
 		w("| … and cheaper than JS hooks (Lectern/JS-hooks CPU/request < 1) | %s | %s |\n", strings.Join(jsParts, ", "), yes(jsOK))
 	}
+	if auth := r.authNames(); len(auth) > 0 {
+		var parts []string
+		okAll := true
+		for _, name := range auth {
+			v, ok := r.callerRatio("lectern", name, "student", "guest", rps)
+			parts = append(parts, fmt.Sprintf("%s %s", name, fx(v, ok)))
+			okAll = okAll && ok && v >= 0.75
+		}
+		w("| signed-in student reads ≥ 0.75× an uncached guest's throughput (A1–A5, student/guest req/s, same server, same round) | %s | %s |\n", strings.Join(parts, ", "), yes(okAll))
+	}
 	if len(r.rts) > 0 {
 		var parts []string
 		for _, n := range cfg.Realtime {
@@ -328,6 +340,9 @@ func (r *report) write(path string) error {
 		}
 		w("\n")
 	}
+	if auth := r.authNames(); len(auth) > 0 {
+		r.writeAuth(w, auth)
+	}
 	wk := append(writeKeys, r.keys("L")...)
 	if len(wk) > 0 {
 		w("## Ratios: writes and sign-in\n\n")
@@ -365,7 +380,7 @@ func (r *report) write(path string) error {
 	// --- raw
 	w("## Raw figures (medians over rounds)\n\n")
 	w("| scenario | contender | req/s | p50 ms | p99 ms | CPU µs/req | RSS MB | requests/round | errors |\n|---|---|---|---|---|---|---|---|---|\n")
-	for _, k := range append(append(readKeys, writeKeys...), r.keys("L")...) {
+	for _, k := range append(append(append(readKeys, r.keys("A")...), writeKeys...), r.keys("L")...) {
 		for _, name := range cfg.Contenders {
 			v, ok := r.value(name, k, rps)
 			if !ok {
@@ -428,4 +443,79 @@ func (r *report) what(key string) string {
 func (r *report) ran(contender, key string) bool {
 	_, ok := r.value(contender, key, func(c cellResult) float64 { return c.CPUus })
 	return ok
+}
+
+// ---
+
+// authNames lists the signed-in read scenarios that ran (A1, A2…).
+func (r *report) authNames() []string {
+	var out []string
+	for _, c := range r.cells {
+		name, _, _ := strings.Cut(c.Scenario, " ")
+		if strings.HasPrefix(name, "A") && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// authKey is the cell key of one caller of a signed-in read scenario.
+func (r *report) authKey(name, caller string) string {
+	return fmt.Sprintf("%s %s c%d", name, caller, r.cfg.ReadConc)
+}
+
+// callerRatio is the median over rounds of caller a's metric over caller
+// b's on the same page: both ran on the same server, one after the other.
+func (r *report) callerRatio(contender, name, a, b string, m metric) (float64, bool) {
+	var v []float64
+	for round := 1; round <= r.cfg.Rounds; round++ {
+		x, ok1 := r.find(round, contender, r.authKey(name, a))
+		y, ok2 := r.find(round, contender, r.authKey(name, b))
+		if ok1 && ok2 && m(y) > 0 && x.N > 0 && y.N > 0 {
+			v = append(v, m(x)/m(y))
+		}
+	}
+	return median(v)
+}
+
+func (r *report) writeAuth(w func(string, ...any), names []string) {
+	w("## Signed-in reads (A1–A5)\n\n")
+	w("The pages a signed-in student reads, each asked on the same server in the same round by three callers one after the other (order rotated by round): an **uncached guest** (a `Cookie` header keeps it out of the response cache, as any cookie of the site does in a browser), a **student** (one of the %d bench students' tokens; each is enrolled in %d published courses) and a **superuser** (who skips every rule). %d clients. Ratios are medians of per-round ratios. A guest's filtered list that comes back empty (A4: a guest has no enrollments) is slowed by PocketBase's randomized throttle against filter timing attacks (up to 500 ms of sleep), so A4's guest req/s and p50 are not a cost: compare CPU there.\n\n",
+		len(r.fix.Users), r.fix.Sizes.BenchCourses, r.cfg.ReadConc)
+	whats := map[string]string{}
+	for _, as := range authScenarios(r.fix, r.cfg.Small) {
+		whats[as.name] = as.what
+	}
+	for _, contender := range r.cfg.Contenders {
+		if !r.ran(contender, r.authKey(names[0], "student")) {
+			continue
+		}
+		w("### %s\n\n", r.label(contender))
+		w("| scenario | guest req/s | student req/s | superuser req/s | guest p50 ms | student p50 ms | superuser p50 ms | guest CPU µs | student CPU µs | student/guest req/s | student/guest p50 | student/guest CPU | superuser/guest req/s |\n")
+		w("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, name := range names {
+			val := func(caller string, m metric, prec int) string {
+				v, ok := r.value(contender, r.authKey(name, caller), m)
+				return num(v, ok, prec)
+			}
+			w("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, whats[name],
+				val("guest", rps, 0), val("student", rps, 0), val("superuser", rps, 0),
+				val("guest", p50, 2), val("student", p50, 2), val("superuser", p50, 2),
+				val("guest", cpu, 0), val("student", cpu, 0),
+				fx(r.callerRatio(contender, name, "student", "guest", rps)), fx(r.callerRatio(contender, name, "student", "guest", p50)),
+				fx(r.callerRatio(contender, name, "student", "guest", cpu)), fx(r.callerRatio(contender, name, "superuser", "guest", rps)))
+		}
+		w("\n")
+	}
+	if r.ran("lectern-noauthrules", r.authKey(names[0], "student")) {
+		w("### With and without the specialization (`%s=off`), same rounds\n\n", authrules.EnvDisable)
+		w("| scenario | student req/s on/off | student p50 on/off | student CPU on/off | guest req/s on/off |\n|---|---|---|---|---|\n")
+		for _, name := range names {
+			st, gu := r.authKey(name, "student"), r.authKey(name, "guest")
+			w("| %s | %s | %s | %s | %s |\n", name,
+				fx(r.ratio("lectern", "lectern-noauthrules", st, rps)), fx(r.ratio("lectern", "lectern-noauthrules", st, p50)),
+				fx(r.ratio("lectern", "lectern-noauthrules", st, cpu)), fx(r.ratio("lectern", "lectern-noauthrules", gu, rps)))
+		}
+		w("\n")
+	}
 }

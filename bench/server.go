@@ -23,6 +23,8 @@ type contender struct {
 	Label string // for the report
 	// Kind selects what runs against it.
 	Reads, Writes, Realtime bool
+	// AuthReads: the signed-in read scenarios (A1–A5) run against it
+	AuthReads bool
 
 	bin  string
 	args func(dataDir, addr string) []string

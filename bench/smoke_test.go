@@ -28,7 +28,8 @@ func TestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := string(b)
-	for _, want := range []string{"## Targets", "## Ratios: reads", "## Ratios: writes", "## Realtime fan-out", "| S1 c16 (", "| W2 c16 |"} {
+	for _, want := range []string{"## Targets", "## Ratios: reads", "## Ratios: writes", "## Realtime fan-out", "| S1 c16 (", "| W2 c16 |",
+		"## Signed-in reads (A1–A5)", "| A1 (front page", "| A5 (course list"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q", want)
 		}
