@@ -32,19 +32,22 @@ import (
 
 // config is one run of the benchmark.
 type config struct {
-	Root       string // the repo
-	Work       string // binaries, data sets, per-run data dirs, logs
-	Out        string // the report (Markdown)
-	Small      bool
-	Rounds     int
-	Cell       time.Duration // time cap of a cell
-	ReadConc   int
-	Sizes      sizes
-	Realtime   []int // subscriber counts of R1
-	RTWrites   int
-	Contenders []string
-	Skip       map[string]bool // scenario groups to skip: reads, authreads, writes, login, realtime
-	Reseed     bool
+	Root     string // the repo
+	Work     string // binaries, data sets, per-run data dirs, logs
+	Out      string // the report (Markdown)
+	Small    bool
+	Rounds   int
+	Cell     time.Duration // time cap of a cell
+	ReadConc int
+	Sizes    sizes
+	Realtime []int // subscriber counts of R1
+	RTWrites int
+	// R2: FilterGuests guests and FilterSigned signed-in readers on one
+	// post's live page; R3: FilterGuests guests over FilterPosts posts' pages
+	FilterGuests, FilterSigned, FilterPosts int
+	Contenders                              []string
+	Skip                                    map[string]bool // scenario groups to skip: reads, authreads, writes, login, realtime (R1), filtered (R2, R3)
+	Reseed                                  bool
 	// AuthOnly limits the signed-in read scenarios to these names (A1…);
 	// empty: all of them
 	AuthOnly []string
@@ -59,8 +62,9 @@ func defaultConfig(small bool) config {
 		ReadConc: 16,
 		Sizes: sizes{Users: 500, Posts: 10000, Comments: 50000, Courses: 300, Enrollments: 8000, Reviews: 5000,
 			BenchUsers: 64, BenchCourses: 30},
-		Realtime:   []int{1000, 5000},
-		RTWrites:   5,
+		Realtime:     []int{1000, 5000},
+		RTWrites:     5,
+		FilterGuests: 5000, FilterSigned: 100, FilterPosts: 100,
 		Contenders: []string{"lectern", "lectern-nocache", "bare", "jshooks", "ceiling"},
 		Skip:       map[string]bool{},
 		Log:        os.Stderr,
@@ -72,6 +76,7 @@ func defaultConfig(small bool) config {
 			BenchUsers: 16, BenchCourses: 10}
 		c.Realtime = []int{100, 300}
 		c.RTWrites = 2
+		c.FilterGuests, c.FilterSigned, c.FilterPosts = 300, 10, 10
 	}
 	return c
 }
@@ -107,7 +112,10 @@ func main() {
 	fs.IntVar(&cfg.Sizes.Users, "users", cfg.Sizes.Users, "seeded users")
 	rt := fs.String("realtime", joinInts(cfg.Realtime), "R1 subscriber counts, comma separated")
 	cont := fs.String("contenders", strings.Join(cfg.Contenders, ","), "contenders to run")
-	skip := fs.String("skip", "", "scenario groups to skip: reads,authreads,writes,login,realtime")
+	fs.IntVar(&cfg.FilterGuests, "filter-guests", cfg.FilterGuests, "R2/R3 guest subscribers with the README's live post filter")
+	fs.IntVar(&cfg.FilterSigned, "filter-signed", cfg.FilterSigned, "R2 signed-in subscribers on the same post")
+	fs.IntVar(&cfg.FilterPosts, "filter-posts", cfg.FilterPosts, "R3 posts the guests' filters spread over")
+	skip := fs.String("skip", "", "scenario groups to skip: reads,authreads,writes,login,realtime (R1),filtered (R2, R3)")
 	authOnly := fs.String("auth-scenarios", "", "signed-in read scenarios to run, comma separated (default all: A1,A2,A3,A4,A5)")
 	fs.BoolVar(&cfg.Reseed, "reseed", false, "seed the data set again even if an identical one exists")
 	_ = fs.Parse(os.Args[1:])
@@ -151,6 +159,11 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	fmt.Fprintf(logw, "  %s\n", fix.Relaxed)
+	if !cfg.Skip["filtered"] && cfg.FilterSigned > 0 {
+		if fix.Readers, err = readerTokens(pristine, cfg.FilterSigned); err != nil {
+			return fmt.Errorf("signed-in realtime readers: %w", err)
+		}
+	}
 
 	runDir := filepath.Join(cfg.Work, "run")
 	logDir := filepath.Join(cfg.Work, "logs")
@@ -345,6 +358,25 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 			fmt.Fprintf(logw, "  R1  %5d subscribers (%d connected in %.1fs, %.1f KB each): writer %s ms, last delivery %s ms, %.0f%% delivered%s\n",
 				n, r.Connected, r.ConnectSec, r.KBPerConn, fmtMs(r.WriterMs), fmtMs(r.LastMs), 100*r.Delivered, errSuffix(r.Err))
 			time.Sleep(time.Second) // let the server drop the closed connections
+		}
+	}
+	if c.Realtime && !cfg.Skip["filtered"] {
+		for _, run := range []func() rtResult{
+			func() rtResult {
+				return filteredOnePost(ctx, s, fix, round, cfg.FilterGuests, cfg.FilterSigned, cfg.RTWrites, 500*time.Millisecond)
+			},
+			func() rtResult {
+				return filteredSpread(ctx, s, fix, round, cfg.FilterGuests, cfg.FilterPosts, cfg.RTWrites, 500*time.Millisecond)
+			},
+		} {
+			r := run()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			rep.addRT(r)
+			fmt.Fprintf(logw, "  %s  %5d subscribers (%d signed in, %d posts; %d connected in %.1fs): writer %s ms, last delivery %s ms, %.0f%% delivered, %d unexpected%s\n",
+				r.Scenario, r.Subs, r.Signed, r.Posts, r.Connected, r.ConnectSec, fmtMs(r.WriterMs), fmtMs(r.LastMs), 100*r.Delivered, r.Unexpected, errSuffix(r.Err))
+			time.Sleep(time.Second)
 		}
 	}
 	return nil

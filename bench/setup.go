@@ -54,7 +54,8 @@ type fixture struct {
 	Relaxed string      `json:"relaxed"` // what was changed in the settings
 	// Superuser is a superuser's auth token, for the signed-in read
 	// scenarios' third caller (superusers skip every rule)
-	Superuser string `json:"superuser"`
+	Superuser string      `json:"superuser"`
+	Readers   []benchUser `json:"-"` // signed-in realtime readers (R2), minted at each run
 }
 
 // fixtureVersion changes whenever setupFixture adds something to the data

@@ -22,6 +22,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 	"github.com/stretchr/testify/require"
 
+	"lectern/internal/realtime"
 	"lectern/internal/testkit"
 )
 
@@ -318,8 +319,24 @@ func ask(h http.Handler, a leakAsk) leakAnswer {
 // a guest and a signed-in student who may not view it, every path and
 // operator.
 func TestFilterLeaksRealtime(t *testing.T) {
+	// PocketBase's broadcast alone, and as `serve` runs it: with
+	// internal/realtime's groups of identical clients and its memo of filter
+	// queries, where a shared answer reaching the wrong client would leak
+	for _, withPackage := range []bool{false, true} {
+		name := "pocketbase"
+		if withPackage {
+			name = "internal/realtime"
+		}
+		t.Run(name, func(t *testing.T) { filterLeaksRealtime(t, withPackage) })
+	}
+}
+
+func filterLeaksRealtime(t *testing.T, withPackage bool) {
 	app := fixture.NewApp(t)
 	defer app.Cleanup()
+	if withPackage {
+		realtime.Register(app) // before the router, as main.go
+	}
 	app.Settings().Logs.MaxDays = 0
 	app.Settings().RateLimits.Enabled = false // thousands of subscribe requests from one address
 	h, err := testkit.Handler(app)

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
@@ -51,6 +52,68 @@ type bufferedClient struct {
 	done      chan struct{}  // closed by Discard: stops the pump
 	pump      sync.WaitGroup // Discard closes ch only once the pump is out
 	closeOnce sync.Once
+
+	// subsVersion counts subscription changes; topics caches the client's
+	// topics of each collection grouped on (group.go; a comment create also
+	// updates its post) for that version, so that an event does not re-read
+	// 5,000 unchanged subscription sets
+	subsVersion atomic.Uint64
+	topicsMu    sync.Mutex
+	topics      [maxCachedCollections]*clientTopics // most recent first
+}
+
+// maxCachedCollections is how many collections' topics a client caches (a
+// comment create updates its post: two collections per event).
+const maxCachedCollections = 4
+
+// clientTopics is a client's topics of one collection, as grouping reads
+// them: the subscriptions (never modified once cached) and their key.
+type clientTopics struct {
+	version  uint64
+	id, name string // the collection's, as asked (a rename changes the name)
+	subs     map[string]subscriptions.SubscriptionOptions
+	key      string
+}
+
+// Subscribe and Unsubscribe are the wrapped client's; the version changes
+// after the change so that a reader that saw the old version recomputes.
+func (c *bufferedClient) Subscribe(subs ...string) {
+	c.Client.Subscribe(subs...)
+	c.subsVersion.Add(1)
+}
+
+func (c *bufferedClient) Unsubscribe(subs ...string) {
+	c.Client.Unsubscribe(subs...)
+	c.subsVersion.Add(1)
+}
+
+// topicsOf returns the client's topics of a collection, cached until its
+// subscriptions change.
+func (c *bufferedClient) topicsOf(id, name string) (map[string]subscriptions.SubscriptionOptions, string) {
+	v := c.subsVersion.Load()
+	c.topicsMu.Lock()
+	for _, t := range c.topics {
+		if t != nil && t.id == id && t.name == name && t.version == v {
+			c.topicsMu.Unlock()
+			return t.subs, t.key
+		}
+	}
+	c.topicsMu.Unlock()
+	subs, key := readTopics(c.Client, id, name)
+	t := &clientTopics{version: v, id: id, name: name, subs: subs, key: key}
+	c.topicsMu.Lock()
+	// drop this collection's stale entry (or the oldest) and put t first
+	last := len(c.topics) - 1
+	for i, old := range c.topics {
+		if old != nil && old.id == id {
+			last = i
+			break
+		}
+	}
+	copy(c.topics[1:last+1], c.topics[:last])
+	c.topics[0] = t
+	c.topicsMu.Unlock()
+	return subs, key
 }
 
 func newBufferedClient(inner subscriptions.Client, size, maxQueue int, wait time.Duration, overflow func(id string)) *bufferedClient {

@@ -330,11 +330,12 @@ func idsWhere(app core.App, y *core.Collection, cand dbx.Expression, info *core.
 // sendDependents sends, after the commit, a delete for each candidate a
 // subscription saw before the update and cannot see now.
 func sendDependents(app core.App, deps []dependentSub) {
-	broker := app.SubscriptionsBroker()
 	sets := map[accessKey]map[string]bool{}
 	loaded := map[string]*core.Record{}
 	for _, d := range deps {
-		client, err := broker.ClientById(d.client)
+		// the event's broker may hold groups of clients (group.go): look the
+		// client up as the event sends to it
+		client, err := eventClientByID(app, d.client)
 		if err != nil || !client.HasSubscription(d.sub) {
 			continue
 		}

@@ -4,17 +4,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
 
 // eventApp is the app PocketBase's broadcast of one record event runs with.
-// Every method is the wrapped app's except two:
+// Every method is the wrapped app's except three:
 //
 //   - CanAccessRecord is memoized for this event (memo.go);
-//   - SubscriptionsBroker is a broker of this event only, holding the same
-//     clients wrapped in eventClient, so that the sends of this event can be
-//     told from those of other events (see fanout).
+//   - ConcurrentDB memoizes the subscriptions' filter queries for this event
+//     (querymemo.go);
+//   - SubscriptionsBroker is a broker of this event only: for a record of a
+//     base or view collection one groupClient per distinct (auth state,
+//     topics of the collection), standing for its members (group.go); for an
+//     auth record or a delete, every client wrapped in eventClient. Either
+//     way the sends of this event can be told from those of other events
+//     (see fanout).
 //
 // It is in place only from Register's eventPriority handler to its
 // plainPriority one, around PocketBase's -99 handlers: the broadcast writes
@@ -27,6 +33,8 @@ import (
 type eventApp struct {
 	core.App
 	memo   *memo
+	dbMemo *queryMemo
+	states sync.Map // *core.Record → its authState, read once per event
 	broker *subscriptions.Broker
 	fanout *fanout
 
@@ -34,28 +42,85 @@ type eventApp struct {
 	collection, record string
 }
 
-// newEventApp wraps app for one event of record r. Every client is in the
-// event's broker: PocketBase's handlers of auth records update or sign out
-// clients whatever they subscribe to. (Leaving out the clients without a
-// topic of r's collection cost more in the scan than it saved in the
-// broadcast, measured with BenchmarkCommentCreate.)
+// newEventApp wraps app for one event of record r. For an auth record every
+// client is in the event's broker (PocketBase's handlers of auth records
+// update or sign out clients whatever they subscribe to) and for a delete too
+// (its messages were computed per client before the delete, see Register);
+// otherwise the broker holds the groups of the clients with a topic of r's
+// collection (group.go).
 func newEventApp(app core.App, f *fanout, r *core.Record) *eventApp {
-	a := &eventApp{App: app, memo: newMemo(), fanout: f, collection: r.Collection().Id, record: r.Id}
+	a := &eventApp{App: app, memo: newMemo(), dbMemo: newQueryMemo(), fanout: f, collection: r.Collection().Id, record: r.Id}
 	a.broker = subscriptions.NewBroker()
-	for _, c := range app.SubscriptionsBroker().Clients() {
-		a.broker.Register(&eventClient{Client: c, fanout: f})
+	if r.Collection().IsAuth() || f.dryKey != "" {
+		for _, c := range app.SubscriptionsBroker().Clients() {
+			a.broker.Register(&eventClient{Client: c, fanout: f})
+		}
+		return a
 	}
+	groups := groupClients(app.SubscriptionsBroker().Clients(), r.Collection(), f, a.authState)
+	for _, g := range groups {
+		a.broker.Register(g)
+	}
+	a.prefetchRules(r, groups)
 	return a
 }
 
 // CanAccessRecord answers from the memo when another client of this event
 // asked the same question (see accessKeyFor for what "the same" takes).
 func (a *eventApp) CanAccessRecord(record *core.Record, info *core.RequestInfo, rule *string) (bool, error) {
-	key, ok := accessKeyFor(record, info, rule)
+	key, ok := accessKeyWith(record, info, rule, a.authState)
 	if !ok {
 		return a.App.CanAccessRecord(record, info, rule)
 	}
 	return a.memo.do(key, func() (bool, error) { return a.App.CanAccessRecord(record, info, rule) })
+}
+
+// authState is the auth record's state (memo.go), read once per event and
+// record: an auth record is not changed while the broadcast runs (the
+// clients' records are replaced, not edited, when a user is saved).
+func (a *eventApp) authState(r *core.Record) (string, error) {
+	if v, ok := a.states.Load(r); ok {
+		return v.(string), nil
+	}
+	s, err := authState(r)
+	if err == nil {
+		a.states.Store(r, s)
+	}
+	return s, err
+}
+
+// ConcurrentDB memoizes the single-row SELECTs run on it for this event
+// (querymemo.go): PocketBase's broadcast runs each subscription's filter
+// through it.
+func (a *eventApp) ConcurrentDB() dbx.Builder {
+	db, ok := a.App.ConcurrentDB().(*dbx.DB)
+	if !ok || a.dbMemo == nil {
+		return a.App.ConcurrentDB() // a transaction's: not the broadcast's
+	}
+	return &memoBuilder{DB: db, memo: a.dbMemo}
+}
+
+// clientByID returns the client id as this event sends to it: counted in the
+// event's fanout. With groups in the event's broker, the real client is
+// looked up in the app's broker and wrapped on its own.
+func (a *eventApp) clientByID(id string) (subscriptions.Client, error) {
+	if c, err := a.broker.ClientById(id); err == nil {
+		return c, nil
+	}
+	c, err := a.App.SubscriptionsBroker().ClientById(id)
+	if err != nil {
+		return nil, err
+	}
+	return &eventClient{Client: c, fanout: a.fanout}, nil
+}
+
+// eventClientByID is the client id of app's broker as the event of app (if
+// app is an event's app) sends to it.
+func eventClientByID(app core.App, id string) (subscriptions.Client, error) {
+	if a, ok := app.(*eventApp); ok {
+		return a.clientByID(id)
+	}
+	return app.SubscriptionsBroker().ClientById(id)
 }
 
 // SubscriptionsBroker is this event's broker (same clients, wrapped).
@@ -70,6 +135,12 @@ type eventClient struct {
 }
 
 func (c *eventClient) Send(m subscriptions.Message) {
+	if !c.fanout.hold(func() { c.send(m) }) {
+		c.send(m)
+	}
+}
+
+func (c *eventClient) send(m subscriptions.Message) {
 	c.fanout.awaitEarlier()
 	if _, ordered := c.Client.(*bufferedClient); ordered {
 		c.Client.Send(m) // never blocks: the message is queued once it returns
@@ -111,11 +182,18 @@ var FlushTimeout = time.Second
 type fanout struct {
 	earlier []*fanout // finished, not yet flushed when this event began
 	dryKey  string    // a delete's key in the clients' stores
+	// release, when set, is closed once the API request that made the write
+	// has run its handler chain (its response is written): until then the
+	// event's sends are held, in order, and run after it (see holdUntil)
+	release <-chan struct{}
 
 	mu       sync.Mutex
 	expected int
 	queued   int
 	finished bool
+	released bool     // release was closed: sends run at once
+	held     []func() // sends made before the release, in call order
+	running  bool     // the held sends are being run
 	flushed  chan struct{}
 	timer    *time.Timer
 }
@@ -152,18 +230,36 @@ func (s *sequencer) finish(f *fanout) {
 		return
 	}
 	f.finished = true
-	if f.queued >= f.expected {
+	if f.doneLocked() {
 		close(f.flushed)
 		return
 	}
 	s.mu.Lock()
 	s.pending[f] = struct{}{}
 	s.mu.Unlock()
-	f.timer = time.AfterFunc(FlushTimeout, func() {
+	timeout := func() {
 		if f.flush() && s.onSlow != nil {
 			s.onSlow()
 		}
-	})
+	}
+	if f.release == nil {
+		f.timer = time.AfterFunc(FlushTimeout, timeout)
+	} else {
+		// the sends cannot start before the release: time them from it
+		go func() {
+			select {
+			case <-f.release:
+				f.mu.Lock()
+				select {
+				case <-f.flushed:
+				default:
+					f.timer = time.AfterFunc(FlushTimeout, timeout)
+				}
+				f.mu.Unlock()
+			case <-f.flushed:
+			}
+		}()
+	}
 	go func() {
 		<-f.flushed
 		s.mu.Lock()
@@ -181,7 +277,7 @@ func (f *fanout) expect(n int) {
 func (f *fanout) sent(n int) {
 	f.mu.Lock()
 	f.queued += n
-	done := f.finished && f.queued >= f.expected
+	done := f.finished && f.doneLocked()
 	f.mu.Unlock()
 	if done {
 		f.flush()
@@ -201,6 +297,57 @@ func (f *fanout) flush() bool {
 	if f.timer != nil {
 		f.timer.Stop()
 	}
+	return true
+}
+
+// doneLocked reports whether every message of the event is queued: the
+// counted ones, and whatever was held for the release (a send made inside
+// the request is not counted, see dependents.go).
+func (f *fanout) doneLocked() bool {
+	return f.queued >= f.expected && len(f.held) == 0 && !f.running
+}
+
+// holdUntil holds the event's sends until release is closed, then runs them
+// in the order they were made, on a goroutine of its own: a send made inside
+// the request (dependents.go sends synchronously) returns at once instead of
+// waiting for the request to end, which would never come.
+func (f *fanout) holdUntil(release <-chan struct{}) {
+	if release == nil {
+		return
+	}
+	f.release = release
+	go func() {
+		<-release
+		f.mu.Lock()
+		f.released, f.running = true, true
+		held := f.held
+		f.held = nil
+		f.mu.Unlock()
+		for _, send := range held {
+			send()
+		}
+		f.mu.Lock()
+		f.running = false
+		done := f.finished && f.doneLocked()
+		f.mu.Unlock()
+		if done {
+			f.flush()
+		}
+	}()
+}
+
+// hold keeps send for the release when the event's sends are held; it
+// reports whether it did.
+func (f *fanout) hold(send func()) bool {
+	if f.release == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.released {
+		return false
+	}
+	f.held = append(f.held, send)
 	return true
 }
 

@@ -11,3 +11,14 @@ func MemoQueries(app core.App) (int64, bool) {
 	}
 	return m.memo.queries.Load(), true
 }
+
+// FilterQueries reports whether app is the memoizing app of a broadcast and
+// how many of the single-row queries run on its ConcurrentDB (the
+// subscriptions' filters) reached the database.
+func FilterQueries(app core.App) (int64, bool) {
+	m, ok := app.(*eventApp)
+	if !ok {
+		return 0, false
+	}
+	return m.dbMemo.queries.Load(), true
+}

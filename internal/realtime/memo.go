@@ -37,6 +37,12 @@ type accessKey struct {
 // accessKeyFor builds the memo key of one CanAccessRecord call, or reports
 // false when the call must not be memoized (inputs it cannot fingerprint).
 func accessKeyFor(record *core.Record, info *core.RequestInfo, rule *string) (accessKey, bool) {
+	return accessKeyWith(record, info, rule, authState)
+}
+
+// accessKeyWith is accessKeyFor with the auth record's state read by state
+// (an event reads each auth record's state once, see eventApp.authState).
+func accessKeyWith(record *core.Record, info *core.RequestInfo, rule *string, state func(*core.Record) (string, error)) (accessKey, bool) {
 	if record == nil || record.Collection() == nil || info == nil || len(info.Body) > 0 {
 		// realtime checks never carry a body; anything else goes to the app
 		return accessKey{}, false
@@ -55,7 +61,7 @@ func accessKeyFor(record *core.Record, info *core.RequestInfo, rule *string) (ac
 		if info.Auth.Collection() == nil {
 			return accessKey{}, false
 		}
-		state, err := authState(info.Auth)
+		state, err := state(info.Auth)
 		if err != nil {
 			return accessKey{}, false
 		}

@@ -204,10 +204,11 @@ func (v *visibility) after(e *core.ModelEvent) error {
 	}
 	// e.App is the event's app here: its CanAccessRecord shares answers with
 	// PocketBase's broadcast of the same update
-	broker := e.App.SubscriptionsBroker()
 	filterMemo := newMemo()
 	for _, w := range s.subs {
-		client, err := broker.ClientById(w.client)
+		// the event's broker may hold groups of clients (group.go): look the
+		// client up as the event sends to it
+		client, err := eventClientByID(e.App, w.client)
 		if err != nil || !client.HasSubscription(w.sub) {
 			continue // gone, or unsubscribed since: it shows nothing of it any more
 		}
