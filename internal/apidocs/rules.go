@@ -37,7 +37,7 @@ var (
 	commentInvolved = `@request.auth.id != "" && (author = @request.auth.id || post.author = @request.auth.id || ` + admin + `)`
 	commentVisible  = `(status = "visible" && post.status = "published") || (` + commentInvolved + `)`
 
-	lessonEnrolled = `(@collection.enrollments.course ?= course && @collection.enrollments.user ?= @request.auth.id && @collection.enrollments.status ?!= "cancelled")`
+	lessonEnrolled = `(@request.auth.enrollments_via_user.course ?= course && @request.auth.enrollments_via_user.status ?!= "cancelled")`
 	lessonRead     = `(freePreview = true && course.status = "published") || (@request.auth.id != "" && (course.instructor = @request.auth.id || ` + admin + ` || ` + lessonEnrolled + `))`
 	lessonWrite    = `@request.auth.id != "" && (course.instructor = @request.auth.id || ` + admin + `)`
 
