@@ -40,6 +40,8 @@ type eventApp struct {
 
 	// the event's record, to tell its enrich calls from an expand's
 	collection, record string
+
+	shortcut bool // ask the rules' public disjuncts first (see publicGrant)
 }
 
 // newEventApp wraps app for one event of record r. For an auth record every
@@ -49,7 +51,7 @@ type eventApp struct {
 // otherwise the broker holds the groups of the clients with a topic of r's
 // collection (group.go).
 func newEventApp(app core.App, f *fanout, r *core.Record) *eventApp {
-	a := &eventApp{App: app, memo: newMemo(), dbMemo: newQueryMemo(), fanout: f, collection: r.Collection().Id, record: r.Id}
+	a := &eventApp{App: app, memo: newMemo(), dbMemo: newQueryMemo(), fanout: f, collection: r.Collection().Id, record: r.Id, shortcut: !noShortcut.Load()}
 	a.broker = subscriptions.NewBroker()
 	if r.Collection().IsAuth() || f.dryKey != "" {
 		for _, c := range app.SubscriptionsBroker().Clients() {
@@ -67,12 +69,40 @@ func newEventApp(app core.App, f *fanout, r *core.Record) *eventApp {
 
 // CanAccessRecord answers from the memo when another client of this event
 // asked the same question (see accessKeyFor for what "the same" takes).
+// Before a caller's own question it asks the rule's disjuncts that read
+// nothing of the request (disjunct.go), once for everyone: when one holds,
+// the rule holds whoever asks.
 func (a *eventApp) CanAccessRecord(record *core.Record, info *core.RequestInfo, rule *string) (bool, error) {
 	key, ok := accessKeyWith(record, info, rule, a.authState)
 	if !ok {
 		return a.App.CanAccessRecord(record, info, rule)
 	}
+	if a.publicGrant(record, info, rule) {
+		return true, nil
+	}
 	return a.memo.do(key, func() (bool, error) { return a.App.CanAccessRecord(record, info, rule) })
+}
+
+// publicGrant reports whether a disjunct of rule that reads nothing of the
+// request holds for record. A nil rule (superusers only) and superusers
+// (granted without a query) are never shortcut; an error is no grant.
+func (a *eventApp) publicGrant(record *core.Record, info *core.RequestInfo, rule *string) bool {
+	if rule == nil || info.HasSuperuserAuth() || !a.shortcut {
+		return false
+	}
+	for _, d := range publicDisjuncts(*rule) {
+		// the disjunct reads no request: no auth, query, headers or body
+		anyone := &core.RequestInfo{Method: info.Method, Context: info.Context}
+		key, ok := accessKeyWith(record, anyone, &d, a.authState)
+		if !ok {
+			continue
+		}
+		held, err := a.memo.do(key, func() (bool, error) { return a.App.CanAccessRecord(record, anyone, &d) })
+		if err == nil && held {
+			return true
+		}
+	}
+	return false
 }
 
 // authState is the auth record's state (memo.go), read once per event and

@@ -22,3 +22,10 @@ func FilterQueries(app core.App) (int64, bool) {
 	}
 	return m.dbMemo.queries.Load(), true
 }
+
+// WithoutShortcut turns the public-disjunct shortcut (disjunct.go) off until
+// the returned func is called.
+func WithoutShortcut() (restore func()) {
+	noShortcut.Store(true)
+	return func() { noShortcut.Store(false) }
+}

@@ -198,11 +198,14 @@ func liveWrites(t *testing.T, app core.App) {
 // record, filters on a post, on the caller's identity, on a hidden status,
 // expand, fields, posts and users topics).
 func TestGroupedBroadcastSendsWhatPocketBaseSends(t *testing.T) {
-	run := func(withPackage bool) map[string][]string {
+	run := func(withPackage, shortcut bool) map[string][]string {
 		app := fixture.NewApp(t)
 		t.Cleanup(app.Cleanup)
 		if withPackage {
 			realtime.Register(app)
+		}
+		if !shortcut {
+			defer realtime.WithoutShortcut()()
 		}
 		_, err := apis.NewRouter(app) // PocketBase's broadcast hooks
 		require.NoError(t, err)
@@ -227,14 +230,18 @@ func TestGroupedBroadcastSendsWhatPocketBaseSends(t *testing.T) {
 		}
 		return out
 	}
-	want := run(false)
-	got := run(true)
+	want := run(false, false)
 	total := 0
-	for name, w := range want {
-		total += len(w)
-		assert.Equal(t, w, got[name], name)
+	// with and without the rules' public-disjunct shortcut (disjunct.go)
+	for _, shortcut := range []bool{true, false} {
+		got := run(true, shortcut)
+		total = 0
+		for name, w := range want {
+			total += len(w)
+			assert.Equal(t, w, got[name], "%s (shortcut %v)", name, shortcut)
+		}
+		assert.Len(t, got, len(want))
 	}
-	assert.Len(t, got, len(want))
 	t.Logf("%d subscribers, %d messages compared", len(want), total)
 	require.Greater(t, total, 300, "the matrix must deliver plenty, or it compares nothing")
 }
