@@ -1,7 +1,6 @@
 package realtime_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,39 +76,12 @@ func connect(t *testing.T, base, name, identity string, topics ...string) *sse {
 	go func() {
 		defer close(s.done)
 		defer res.Body.Close()
-		rd := bufio.NewReader(res.Body)
-		var name, data string
-		for {
-			line, err := rd.ReadString('\n')
-			if err != nil {
-				return
-			}
-			line = strings.TrimRight(line, "\r\n")
-			switch {
-			case strings.HasPrefix(line, "event:"):
-				name = strings.TrimSpace(line[len("event:"):])
-			case strings.HasPrefix(line, "data:"):
-				data += strings.TrimSpace(line[len("data:"):])
-			case line == "" && name != "":
-				if name == "PB_CONNECT" {
-					var c struct{ ClientID string }
-					_ = json.Unmarshal([]byte(data), &c)
-					hello <- c.ClientID
-				} else {
-					var m struct {
-						Action string         `json:"action"`
-						Record map[string]any `json:"record"`
-					}
-					if json.Unmarshal([]byte(data), &m) == nil {
-						str := func(k string) string { v, _ := m.Record[k].(string); return v }
-						s.mu.Lock()
-						s.events = append(s.events, event{name, m.Action, str("collectionName"), str("id"), str("status")})
-						s.mu.Unlock()
-					}
-				}
-				name, data = "", ""
-			}
-		}
+		readSSE(res.Body, hello, func(topic, action string, record map[string]any) {
+			str := func(k string) string { v, _ := record[k].(string); return v }
+			s.mu.Lock()
+			s.events = append(s.events, event{topic, action, str("collectionName"), str("id"), str("status")})
+			s.mu.Unlock()
+		})
 	}()
 	var clientID string
 	select {

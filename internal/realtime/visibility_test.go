@@ -1,7 +1,6 @@
 package realtime_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -71,38 +70,11 @@ func watch(t *testing.T, base, name, identity string, subs ...string) *watcher {
 	go func() {
 		defer close(done)
 		defer res.Body.Close()
-		rd := bufio.NewReader(res.Body)
-		var event, data string
-		for {
-			line, err := rd.ReadString('\n')
-			if err != nil {
-				return
-			}
-			line = strings.TrimRight(line, "\r\n")
-			switch {
-			case strings.HasPrefix(line, "event:"):
-				event = strings.TrimSpace(line[len("event:"):])
-			case strings.HasPrefix(line, "data:"):
-				data += strings.TrimSpace(line[len("data:"):])
-			case line == "" && event != "":
-				if event == "PB_CONNECT" {
-					var c struct{ ClientID string }
-					_ = json.Unmarshal([]byte(data), &c)
-					hello <- c.ClientID
-				} else {
-					var m struct {
-						Action string         `json:"action"`
-						Record map[string]any `json:"record"`
-					}
-					if json.Unmarshal([]byte(data), &m) == nil {
-						w.mu.Lock()
-						w.msgs = append(w.msgs, message{event, m.Action, m.Record})
-						w.mu.Unlock()
-					}
-				}
-				event, data = "", ""
-			}
-		}
+		readSSE(res.Body, hello, func(topic, action string, record map[string]any) {
+			w.mu.Lock()
+			w.msgs = append(w.msgs, message{topic, action, record})
+			w.mu.Unlock()
+		})
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	var clientID string
