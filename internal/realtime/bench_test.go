@@ -6,7 +6,6 @@ import (
 
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
 	"lectern/internal/realtime"
 	"lectern/internal/testkit"
@@ -34,28 +33,9 @@ func BenchmarkCommentCreate(b *testing.B) {
 					b.Fatal(err)
 				}
 				for range n {
-					ce := &core.RealtimeConnectRequestEvent{
-						RequestEvent: &core.RequestEvent{App: app},
-						Client:       subscriptions.NewDefaultClient(),
-					}
-					err := app.OnRealtimeConnectRequest().Trigger(ce, func(ce *core.RealtimeConnectRequestEvent) error {
-						ce.Client.Subscribe("comments/*")
-						app.SubscriptionsBroker().Register(ce.Client)
-						go func() {
-							for range ce.Client.Channel() {
-							}
-						}()
-						return nil
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
+					connectDrained(b, app, nil, "comments/*")
 				}
-				defer func() {
-					for id := range app.SubscriptionsBroker().Clients() {
-						app.SubscriptionsBroker().Unregister(id)
-					}
-				}()
+				defer unregisterAll(app)
 				comments, err := app.FindCollectionByNameOrId("comments")
 				if err != nil {
 					b.Fatal(err)

@@ -58,6 +58,14 @@ func connectDrained(tb testing.TB, app core.App, auth *core.Record, topics ...st
 	return client
 }
 
+// unregisterAll disconnects every client of app's broker (their drain
+// goroutines end with their channels).
+func unregisterAll(app core.App) {
+	for id := range app.SubscriptionsBroker().Clients() {
+		app.SubscriptionsBroker().Unregister(id)
+	}
+}
+
 // readers creates n signed-in students.
 func readers(tb testing.TB, app core.App, n int) []*core.Record {
 	tb.Helper()
@@ -154,11 +162,7 @@ func BenchmarkFilteredCommentCreate(b *testing.B) {
 						connectDrained(b, app, nil, sdkTopic("comments", "*", postFilter(posts[i%len(posts)])))
 					}
 				}
-				defer func() {
-					for id := range app.SubscriptionsBroker().Clients() {
-						app.SubscriptionsBroker().Unregister(id)
-					}
-				}()
+				defer unregisterAll(app)
 				comments, err := app.FindCollectionByNameOrId("comments")
 				if err != nil {
 					b.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/pocketbase/pocketbase/apis"
-	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
 	"lectern/internal/realtime"
 	"lectern/internal/testkit"
@@ -44,34 +42,13 @@ func BenchmarkCommentUpdate(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for i := range n + n/10 {
-					ce := &core.RealtimeConnectRequestEvent{
-						RequestEvent: &core.RequestEvent{App: app},
-						Client:       subscriptions.NewDefaultClient(),
-					}
-					err := app.OnRealtimeConnectRequest().Trigger(ce, func(ce *core.RealtimeConnectRequestEvent) error {
-						if i < n {
-							ce.Client.Subscribe(page)
-						} else {
-							ce.Client.Set(apis.RealtimeClientAuthKey, student)
-							ce.Client.Subscribe("comments/*")
-						}
-						app.SubscriptionsBroker().Register(ce.Client)
-						go func() {
-							for range ce.Client.Channel() {
-							}
-						}()
-						return nil
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
+				for range n {
+					connectDrained(b, app, nil, page)
 				}
-				defer func() {
-					for id := range app.SubscriptionsBroker().Clients() {
-						app.SubscriptionsBroker().Unregister(id)
-					}
-				}()
+				for range n / 10 {
+					connectDrained(b, app, student, "comments/*")
+				}
+				defer unregisterAll(app)
 				r, err := app.FindRecordById("comments", testkit.CommentVisible2)
 				if err != nil {
 					b.Fatal(err)
