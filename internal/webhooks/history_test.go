@@ -55,15 +55,7 @@ func TestAttemptHistory(t *testing.T) {
 	before := time.Now().Add(-time.Second)
 	e.newTopic(t, e.app, "Attempted")
 
-	var d *core.Record
-	waitFor(t, 10*time.Second, "delivered after a retry", func() bool {
-		ds := e.deliveries(t, hook.Id)
-		if len(ds) == 1 && ds[0].GetString("status") == webhooks.StatusDelivered {
-			d = ds[0]
-			return true
-		}
-		return false
-	})
+	d := e.onlyDelivery(t, hook.Id, webhooks.StatusDelivered, "delivered after a retry")
 	as := e.attempts(t, d.Id)
 	require.Len(t, as, 2)
 	first, second := as[0], as[1]

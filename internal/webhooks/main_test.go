@@ -204,6 +204,22 @@ func (e *env) deliveries(t *testing.T, webhook string) []*core.Record {
 	return rs
 }
 
+// onlyDelivery waits until webhook has exactly one delivery, in status, and
+// returns it.
+func (e *env) onlyDelivery(t *testing.T, webhook, status, what string) *core.Record {
+	t.Helper()
+	var d *core.Record
+	waitFor(t, 10*time.Second, what, func() bool {
+		ds := e.deliveries(t, webhook)
+		if len(ds) == 1 && ds[0].GetString("status") == status {
+			d = ds[0]
+			return true
+		}
+		return false
+	})
+	return d
+}
+
 func (e *env) delivery(t *testing.T, id string) *core.Record {
 	t.Helper()
 	r, err := e.app.FindRecordById(webhooks.Deliveries, id)

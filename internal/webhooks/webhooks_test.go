@@ -215,15 +215,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	})
 	hook := e.addWebhook(t, rc, "topics.create")
 	e.newTopic(t, e.app, "Later")
-	var d *core.Record
-	waitFor(t, 10*time.Second, "a failed attempt", func() bool {
-		ds := e.deliveries(t, hook.Id)
-		if len(ds) == 1 && ds[0].GetString("status") == webhooks.StatusFailed {
-			d = ds[0]
-			return true
-		}
-		return false
-	})
+	d := e.onlyDelivery(t, hook.Id, webhooks.StatusFailed, "a failed attempt")
 	assert.Greater(t, time.Until(d.GetDateTime("nextAttemptAt").Time()), 55*time.Minute)
 	assert.Equal(t, 429, d.GetInt("lastStatus"))
 }
@@ -272,15 +264,7 @@ func TestRedirectNotFollowedAndTimeout(t *testing.T) {
 		hook *core.Record
 		want string
 	}{{redirecting, "redirects are not followed"}, {hanging, "no answer within"}} {
-		var d *core.Record
-		waitFor(t, 10*time.Second, "a failed attempt", func() bool {
-			ds := e.deliveries(t, c.hook.Id)
-			if len(ds) == 1 && ds[0].GetString("status") == webhooks.StatusFailed {
-				d = ds[0]
-				return true
-			}
-			return false
-		})
+		d := e.onlyDelivery(t, c.hook.Id, webhooks.StatusFailed, "a failed attempt")
 		assert.Contains(t, d.GetString("lastError"), c.want)
 	}
 	assert.Empty(t, target.requests(), "the redirect's target was not called")
@@ -346,15 +330,7 @@ func TestPrivateAddressRefused(t *testing.T) {
 	})
 	require.NoError(t, e.app.SaveNoValidate(hook))
 	e.newTopic(t, e.app, "Private")
-	var d *core.Record
-	waitFor(t, 10*time.Second, "dead", func() bool {
-		ds := e.deliveries(t, hook.Id)
-		if len(ds) == 1 && ds[0].GetString("status") == webhooks.StatusDead {
-			d = ds[0]
-			return true
-		}
-		return false
-	})
+	d := e.onlyDelivery(t, hook.Id, webhooks.StatusDead, "dead")
 	assert.Contains(t, d.GetString("lastError"), "refused address")
 	assert.Contains(t, d.GetString("lastError"), "loopback")
 	assert.Empty(t, rc.requests())
