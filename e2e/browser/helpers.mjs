@@ -167,6 +167,22 @@ export function horizontalOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
 
+/**
+ * Asserts that the site header's items sit on one row within a 390 px phone
+ * and the page has no horizontal scroll; returns the items' boxes.
+ */
+export async function assertHeaderOneRow(page, label) {
+  const boxes = await page.$$eval(".header-inner > *", (els) => els.map((e) => {
+    const r = e.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, right: r.right, cls: e.className };
+  }));
+  const middles = boxes.map((b) => (b.top + b.bottom) / 2);
+  assert.ok(Math.max(...middles) - Math.min(...middles) < 8, `${label}: one row ${JSON.stringify(boxes)}`);
+  assert.ok(Math.max(...boxes.map((b) => b.right)) <= 390, `${label}: fits ${JSON.stringify(boxes)}`);
+  assert.equal(await horizontalOverflow(page), 0, `${label}: no horizontal scroll`);
+  return boxes;
+}
+
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;

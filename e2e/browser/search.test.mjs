@@ -4,7 +4,7 @@
 // row on a phone with the search button in it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSite, launchBrowser, watchPage, shot, publishPost, horizontalOverflow, audit, signInThroughForm } from "./helpers.mjs";
+import { startSite, launchBrowser, watchPage, shot, publishPost, horizontalOverflow, assertHeaderOneRow, audit, signInThroughForm } from "./helpers.mjs";
 
 let site;
 let browser;
@@ -162,16 +162,7 @@ test("phone (390x844): the header keeps one row with the search button, which op
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   const page = await context.newPage();
   const watch = watchPage(page, site.url);
-  const oneRow = async (label) => {
-    const boxes = await page.$$eval(".header-inner > *", (els) => els.map((e) => {
-      const r = e.getBoundingClientRect();
-      return { top: r.top, bottom: r.bottom, right: r.right, cls: e.className };
-    }));
-    const middles = boxes.map((b) => (b.top + b.bottom) / 2);
-    assert.ok(Math.max(...middles) - Math.min(...middles) < 8, `${label}: one row ${JSON.stringify(boxes)}`);
-    assert.ok(Math.max(...boxes.map((b) => b.right)) <= 390, `${label}: fits ${JSON.stringify(boxes)}`);
-    assert.equal(await horizontalOverflow(page), 0, `${label}: no horizontal scroll`);
-  };
+  const oneRow = (label) => assertHeaderOneRow(page, label);
   await page.goto(site.url);
   await page.locator(".header-inner .account a").first().waitFor();
   await oneRow("signed out");
