@@ -64,9 +64,14 @@ type cellResult struct {
 	RSSMB     float64 `json:"rss_mb"`
 	Hits      int     `json:"cache_hits"`
 	FirstErr  string  `json:"first_error,omitempty"`
+	// Scale is the posts of the extra data set (--scales) the cell ran on;
+	// 0 on the main one
+	Scale int `json:"scale_posts,omitempty"`
 }
 
-func (r cellResult) key() string { return fmt.Sprintf("%s c%d", r.Scenario, r.Conc) }
+func (r cellResult) key() string {
+	return fmt.Sprintf("%s c%d%s", r.Scenario, r.Conc, scaleSuffix(r.Scale))
+}
 
 // newClient is a net/http client with keep-alive connections, for the
 // fixture capture and R1; the cells use loadConn, which costs the bench

@@ -51,7 +51,10 @@ type config struct {
 	// AuthOnly limits the signed-in read scenarios to these names (A1…);
 	// empty: all of them
 	AuthOnly []string
-	Log      io.Writer
+	// Scales are extra data sets, by their number of posts, on which the
+	// signed-in read scenarios run too, in the same rounds (--scales)
+	Scales []scale
+	Log    io.Writer
 }
 
 func defaultConfig(small bool) config {
@@ -77,6 +80,9 @@ func defaultConfig(small bool) config {
 		c.Realtime = []int{100, 300}
 		c.RTWrites = 2
 		c.FilterGuests, c.FilterSigned, c.FilterPosts = 300, 10, 10
+		// a tiny second data set, so the smoke goes through --scales (its
+		// seeding, its cells and the growth table) in seconds
+		c.Scales = []scale{{Posts: 100, Auth: []string{"A1", "A3"}}}
 	}
 	return c
 }
@@ -117,6 +123,9 @@ func main() {
 	fs.IntVar(&cfg.FilterPosts, "filter-posts", cfg.FilterPosts, "R3 posts the guests' filters spread over")
 	skip := fs.String("skip", "", "scenario groups to skip: reads,authreads,writes,login,realtime (R1),filtered (R2, R3)")
 	authOnly := fs.String("auth-scenarios", "", "signed-in read scenarios to run, comma separated (default all: A1,A2,A3,A4,A5)")
+	scales := fs.String("scales", formatScales(cfg.Scales), "extra data set sizes in posts, comma separated, on which the signed-in reads run too, in the same rounds;\n"+
+		"comments scale with the posts up to --comments, the other sizes stay; N:A1+A3 limits size N to those scenarios\n"+
+		"(default for N: those of --auth-scenarios); e.g. 1000,100000:A1")
 	fs.BoolVar(&cfg.Reseed, "reseed", false, "seed the data set again even if an identical one exists")
 	_ = fs.Parse(os.Args[1:])
 	var err error
@@ -126,6 +135,10 @@ func main() {
 	}
 	cfg.Contenders = splitList(*cont)
 	cfg.AuthOnly = splitList(*authOnly)
+	if cfg.Scales, err = parseScales(*scales); err != nil {
+		fmt.Fprintln(os.Stderr, "--scales:", err)
+		os.Exit(2)
+	}
 	for _, s := range splitList(*skip) {
 		cfg.Skip[s] = true
 	}
@@ -159,6 +172,21 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	fmt.Fprintf(logw, "  %s\n", fix.Relaxed)
+	sets := []*dataSet{{pristine: pristine, fix: fix, auth: cfg.AuthOnly}}
+	if !cfg.Skip["authreads"] {
+		for _, sc := range cfg.Scales {
+			fmt.Fprintf(logw, "preparing the data set of %s posts (--scales)…\n", fmtCount(sc.Posts))
+			p, f, err := prepareData(ctx, cfg.Root, cfg.Work, bins["lectern"], cfg.Sizes.withPosts(sc.Posts), cfg.Reseed, logw)
+			if err != nil {
+				return fmt.Errorf("data set of %d posts: %w", sc.Posts, err)
+			}
+			auth := sc.Auth
+			if len(auth) == 0 {
+				auth = cfg.AuthOnly
+			}
+			sets = append(sets, &dataSet{scale: sc.Posts, pristine: p, fix: f, auth: auth})
+		}
+	}
 	if !cfg.Skip["filtered"] && cfg.FilterSigned > 0 {
 		if fix.Readers, err = readerTokens(pristine, cfg.FilterSigned); err != nil {
 			return fmt.Errorf("signed-in realtime readers: %w", err)
@@ -209,12 +237,28 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 
-	rep := &report{cfg: cfg, fix: fix, reads: reads, started: started, load0: load0}
+	// one unit per (data set, contender): every contender on the main data
+	// set, then the signed-in read contenders on each extra one; a round
+	// runs every unit once
+	type unit struct {
+		c  *contender
+		ds *dataSet
+	}
+	var units []unit
+	for _, ds := range sets {
+		for _, c := range chosen {
+			if ds.scale == 0 || c.AuthReads {
+				units = append(units, unit{c, ds})
+			}
+		}
+	}
+	rep := &report{cfg: cfg, fix: fix, sets: sets, reads: reads, started: started, load0: load0}
 	for round := 1; round <= cfg.Rounds; round++ {
-		// rotate the order so no contender always runs first or last
-		for k := range chosen {
-			c := chosen[(k+round-1)%len(chosen)]
-			if err := runContender(ctx, cfg, c, round, pristine, runDir, logDir, fix, reads, rep); err != nil {
+		// rotate the order so no contender (or data set) always runs first
+		// or last
+		for k := range units {
+			u := units[(k+round-1)%len(units)]
+			if err := runContender(ctx, cfg, u.c, u.ds, round, runDir, logDir, reads, rep); err != nil {
 				return err
 			}
 		}
@@ -266,29 +310,37 @@ func contenders(bins map[string]string, root, capturePath string) map[string]*co
 	}
 }
 
-// runContender starts c on a pristine copy of the data set and runs every
-// scenario it takes part in.
-func runContender(ctx context.Context, cfg *config, c *contender, round int, pristine, runDir, logDir string,
-	fix *fixture, reads []readScenario, rep *report) error {
+// runContender starts c on a pristine copy of the data set ds and runs every
+// scenario it takes part in: on an extra data set (--scales), the signed-in
+// reads only.
+func runContender(ctx context.Context, cfg *config, c *contender, ds *dataSet, round int, runDir, logDir string,
+	reads []readScenario, rep *report) error {
 	logw := cfg.Log
-	dir := filepath.Join(runDir, c.Name)
+	fix := ds.fix
+	name, on := c.Name, ""
+	if ds.scale > 0 {
+		name = fmt.Sprintf("%s-%dposts", c.Name, ds.scale)
+		on = fmt.Sprintf(", %s posts", fmtCount(ds.scale))
+	}
+	dir := filepath.Join(runDir, name)
 	if c.Name != "ceiling" {
-		if err := copyDir(pristine, dir); err != nil {
+		if err := copyDir(ds.pristine, dir); err != nil {
 			return err
 		}
 	}
-	s, err := start(ctx, c, dir, filepath.Join(logDir, fmt.Sprintf("%s-r%d.log", c.Name, round)))
+	s, err := start(ctx, c, dir, filepath.Join(logDir, fmt.Sprintf("%s-r%d.log", name, round)))
 	if err != nil {
 		return err
 	}
 	defer s.stop()
-	fmt.Fprintf(logw, "round %d/%d  %-16s (pid %d, RSS %.0f MB)\n", round, cfg.Rounds, c.Label, s.pid(), float64(rssBytes(s.pid()))/(1<<20))
+	fmt.Fprintf(logw, "round %d/%d  %-16s (pid %d, RSS %.0f MB%s)\n", round, cfg.Rounds, c.Label, s.pid(), float64(rssBytes(s.pid()))/(1<<20), on)
 
 	runCell := func(cl cell) error {
 		r, err := cl.run(ctx, s, round)
 		if err != nil {
-			return fmt.Errorf("%s %s: %w", c.Name, cl.scenario, err)
+			return fmt.Errorf("%s %s: %w", name, cl.scenario, err)
 		}
+		r.Scale = ds.scale
 		rep.add(r)
 		hits := ""
 		if r.Hits > 0 {
@@ -303,7 +355,9 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 		return nil
 	}
 
-	if c.Reads && !cfg.Skip["reads"] {
+	// the main data set's scenarios other than the signed-in reads
+	main := ds.scale == 0
+	if main && c.Reads && !cfg.Skip["reads"] {
 		for _, rs := range reads {
 			if err := runCell(rs.cell(cfg.ReadConc, 1_000_000, cfg.Cell)); err != nil {
 				return err
@@ -314,7 +368,7 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 		// every caller of a page back to back, in an order rotated by
 		// round, before any write changes the data
 		for _, as := range authScenarios(fix, cfg.Small) {
-			if len(cfg.AuthOnly) > 0 && !slices.Contains(cfg.AuthOnly, as.name) {
+			if len(ds.auth) > 0 && !slices.Contains(ds.auth, as.name) {
 				continue
 			}
 			for _, caller := range authOrder(round) {
@@ -324,7 +378,7 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 			}
 		}
 	}
-	if c.Writes && !cfg.Skip["writes"] {
+	if main && c.Writes && !cfg.Skip["writes"] {
 		w := &writer{f: fix}
 		n1, n16 := 600, 800
 		if cfg.Small {
@@ -339,7 +393,7 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 			}
 		}
 	}
-	if c.Writes && !cfg.Skip["login"] {
+	if main && c.Writes && !cfg.Skip["login"] {
 		n := 200
 		if cfg.Small {
 			n = 20
@@ -348,7 +402,7 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 			return err
 		}
 	}
-	if c.Realtime && !cfg.Skip["realtime"] {
+	if main && c.Realtime && !cfg.Skip["realtime"] {
 		for _, n := range cfg.Realtime {
 			r := realtime(ctx, s, fix, round, n, cfg.RTWrites, 500*time.Millisecond)
 			if ctx.Err() != nil {
@@ -360,7 +414,7 @@ func runContender(ctx context.Context, cfg *config, c *contender, round int, pri
 			time.Sleep(time.Second) // let the server drop the closed connections
 		}
 	}
-	if c.Realtime && !cfg.Skip["filtered"] {
+	if main && c.Realtime && !cfg.Skip["filtered"] {
 		for _, run := range []func() rtResult{
 			func() rtResult {
 				return filteredOnePost(ctx, s, fix, round, cfg.FilterGuests, cfg.FilterSigned, cfg.RTWrites, 500*time.Millisecond)
@@ -423,6 +477,9 @@ func (cfg *config) resolve() error {
 	}
 	if cfg.Rounds < 1 {
 		return errors.New("--rounds must be at least 1")
+	}
+	if err := cfg.checkScales(); err != nil {
+		return fmt.Errorf("--scales: %w", err)
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard

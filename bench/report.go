@@ -17,6 +17,7 @@ import (
 type report struct {
 	cfg      *config
 	fix      *fixture
+	sets     []*dataSet // the main data set, then the extra ones (--scales)
 	reads    []readScenario
 	started  time.Time
 	finished time.Time
@@ -227,6 +228,18 @@ func (r *report) write(path string) error {
 	w("| toolchain | %s, PocketBase v0.40.4, modernc SQLite, `CGO_ENABLED=0` |\n", runtime.Version())
 	w("| data set | `lectern seed %s`: %d users, %d posts, %d comments, %d courses, %d enrollments, %d reviews; plus %d bench students each enrolled in %d published courses |\n",
 		strings.Join(sz.seedArgs(), " "), sz.Users, sz.Posts, sz.Comments, sz.Courses, sz.Enrollments, sz.Reviews, sz.BenchUsers, sz.BenchCourses)
+	if len(r.sets) > 1 {
+		var extra []string
+		for _, ds := range r.sets[1:] {
+			scen := "A1–A5"
+			if len(ds.auth) > 0 {
+				scen = strings.Join(ds.auth, ", ")
+			}
+			extra = append(extra, fmt.Sprintf("`lectern seed %s` (%s)", strings.Join(ds.fix.Sizes.seedArgs(), " "), scen))
+		}
+		w("| extra data sets (`--scales`) | %s; each with its own bench students and superuser, set up as on the main one; only the signed-in reads named run on them, in the same rounds: each round starts every signed-in read contender once more on a pristine copy of each, rotated with the main data set's contenders |\n",
+			strings.Join(extra, "; "))
+	}
 	w("| settings | %s, set in the data set after `migrate`, before any server starts (every contender runs on a copy of the same data dir) |\n", r.fix.Relaxed)
 	w("| method | %d rounds; each round starts every contender once (rotated order) on a pristine copy of the data dir, `serve --dev=false` on 127.0.0.1; per cell a warm-up, then up to a bounded count of requests capped at %s; reads from %d workers, each on one keep-alive connection, sending `Accept-Encoding: "+acceptEncoding+"` as browsers do (Lectern's cache answers gzip, bare PocketBase and Lectern without its cache never compress); figures are medians over rounds, ratios are medians of per-round ratios |\n",
 		cfg.Rounds, cfg.Cell, cfg.ReadConc)
@@ -290,15 +303,24 @@ func (r *report) write(path string) error {
 		w("| comment/review creates ≤ 1.5× a bare create (Lectern/bare CPU/request) | %s | %s |\n", strings.Join(parts, ", "), yes(okAll))
 		w("| … and cheaper than JS hooks (Lectern/JS-hooks CPU/request < 1) | %s | %s |\n", strings.Join(jsParts, ", "), yes(jsOK))
 	}
-	if auth := r.authNames(); len(auth) > 0 {
+	if scales := r.authScales(); len(scales) > 0 {
 		var parts []string
 		okAll := true
-		for _, name := range auth {
-			v, ok := r.callerRatio("lectern", name, "student", "guest", rps)
-			parts = append(parts, fmt.Sprintf("%s %s", name, fx(v, ok)))
-			okAll = okAll && ok && v >= 0.75
+		for _, sc := range scales {
+			var ps []string
+			for _, name := range r.authNames(sc) {
+				v, ok := r.callerRatio("lectern", name, "student", "guest", rps, sc)
+				ps = append(ps, fmt.Sprintf("%s %s", name, fx(v, ok)))
+				okAll = okAll && ok && v >= 0.75
+			}
+			if len(scales) > 1 {
+				parts = append(parts, fmt.Sprintf("%s posts: %s", fmtCount(r.postsOf(sc)), strings.Join(ps, ", ")))
+			} else {
+				parts = append(parts, strings.Join(ps, ", "))
+			}
 		}
-		w("| signed-in student reads ≥ 0.75× an uncached guest's throughput (A1–A5, student/guest req/s, same server, same round) | %s | %s |\n", strings.Join(parts, ", "), yes(okAll))
+		w("| signed-in student reads ≥ 0.75× an uncached guest's throughput (A1–A5, student/guest req/s, same server, same round; on every data set) | %s | %s |\n", strings.Join(parts, "; "), yes(okAll))
+		w("%s", r.growthTargetRow())
 	}
 	if len(r.rts) > 0 {
 		var parts []string
@@ -357,8 +379,8 @@ func (r *report) write(path string) error {
 		}
 		w("\n")
 	}
-	if auth := r.authNames(); len(auth) > 0 {
-		r.writeAuth(w, auth)
+	if scales := r.authScales(); len(scales) > 0 {
+		r.writeAuth(w, scales)
 	}
 	wk := append(writeKeys, r.keys("L")...)
 	if len(wk) > 0 {
@@ -535,30 +557,33 @@ func (r *report) ran(contender, key string) bool {
 
 // ---
 
-// authNames lists the signed-in read scenarios that ran (A1, A2…).
-func (r *report) authNames() []string {
+// authNames lists the signed-in read scenarios that ran (A1, A2…) on the
+// data set scale (0: the main one), in order.
+func (r *report) authNames(scale int) []string {
 	var out []string
 	for _, c := range r.cells {
 		name, _, _ := strings.Cut(c.Scenario, " ")
-		if strings.HasPrefix(name, "A") && !slices.Contains(out, name) {
+		if c.Scale == scale && strings.HasPrefix(name, "A") && !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
-// authKey is the cell key of one caller of a signed-in read scenario.
-func (r *report) authKey(name, caller string) string {
-	return fmt.Sprintf("%s %s c%d", name, caller, r.cfg.ReadConc)
+// authKey is the cell key of one caller of a signed-in read scenario on the
+// data set scale (0: the main one).
+func (r *report) authKey(name, caller string, scale int) string {
+	return fmt.Sprintf("%s %s c%d%s", name, caller, r.cfg.ReadConc, scaleSuffix(scale))
 }
 
 // callerRatio is the median over rounds of caller a's metric over caller
 // b's on the same page: both ran on the same server, one after the other.
-func (r *report) callerRatio(contender, name, a, b string, m metric) (float64, bool) {
+func (r *report) callerRatio(contender, name, a, b string, m metric, scale int) (float64, bool) {
 	var v []float64
 	for round := 1; round <= r.cfg.Rounds; round++ {
-		x, ok1 := r.find(round, contender, r.authKey(name, a))
-		y, ok2 := r.find(round, contender, r.authKey(name, b))
+		x, ok1 := r.find(round, contender, r.authKey(name, a, scale))
+		y, ok2 := r.find(round, contender, r.authKey(name, b, scale))
 		if ok1 && ok2 && m(y) > 0 && x.N > 0 && y.N > 0 {
 			v = append(v, m(x)/m(y))
 		}
@@ -566,44 +591,68 @@ func (r *report) callerRatio(contender, name, a, b string, m metric) (float64, b
 	return median(v)
 }
 
-func (r *report) writeAuth(w func(string, ...any), names []string) {
+func (r *report) writeAuth(w func(string, ...any), scales []int) {
 	w("## Signed-in reads (A1–A5)\n\n")
 	w("The pages a signed-in student reads, each asked on the same server in the same round by three callers one after the other (order rotated by round): an **uncached guest** (a `Cookie` header keeps it out of the response cache, as any cookie of the site does in a browser), a **student** (one of the %d bench students' tokens; each is enrolled in %d published courses) and a **superuser** (who skips every rule). %d clients. Ratios are medians of per-round ratios. A guest's filtered list that comes back empty (A4: a guest has no enrollments) is slowed by PocketBase's randomized throttle against filter timing attacks (up to 500 ms of sleep), so A4's guest req/s and p50 are not a cost: compare CPU there.\n\n",
 		len(r.fix.Users), r.fix.Sizes.BenchCourses, r.cfg.ReadConc)
+	if len(scales) > 1 {
+		var sizes []string
+		for _, sc := range scales {
+			sizes = append(sizes, fmtCount(r.postsOf(sc)))
+		}
+		w("On %s posts (the main data set has %s; the others come from `--scales`, see the data set rows above), in the same rounds: a table per data set and contender, then how the latencies grow from one data set to the next.\n\n",
+			strings.Join(sizes, ", "), fmtCount(r.fix.Sizes.Posts))
+	}
 	whats := map[string]string{}
 	for _, as := range authScenarios(r.fix, r.cfg.Small) {
 		whats[as.name] = as.what
 	}
-	for _, contender := range r.cfg.Contenders {
-		if !r.ran(contender, r.authKey(names[0], "student")) {
-			continue
-		}
-		w("### %s\n\n", r.label(contender))
-		w("| scenario | guest req/s | student req/s | superuser req/s | guest p50 ms | student p50 ms | superuser p50 ms | guest CPU µs | student CPU µs | student/guest req/s | student/guest p50 | student/guest CPU | superuser/guest req/s |\n")
-		w("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-		for _, name := range names {
-			val := func(caller string, m metric, prec int) string {
-				v, ok := r.value(contender, r.authKey(name, caller), m)
-				return num(v, ok, prec)
+	for _, sc := range scales {
+		names := r.authNames(sc)
+		prefix := ""
+		if len(scales) > 1 {
+			prefix = fmtCount(r.postsOf(sc)) + " posts"
+			if sc == 0 {
+				prefix += " (main data set)"
 			}
-			w("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, whats[name],
-				val("guest", rps, 0), val("student", rps, 0), val("superuser", rps, 0),
-				val("guest", p50, 2), val("student", p50, 2), val("superuser", p50, 2),
-				val("guest", cpu, 0), val("student", cpu, 0),
-				fx(r.callerRatio(contender, name, "student", "guest", rps)), fx(r.callerRatio(contender, name, "student", "guest", p50)),
-				fx(r.callerRatio(contender, name, "student", "guest", cpu)), fx(r.callerRatio(contender, name, "superuser", "guest", rps)))
+			prefix += ": "
 		}
-		w("\n")
-	}
-	if r.ran("lectern-noauthrules", r.authKey(names[0], "student")) {
-		w("### With and without the specialization (`%s=off`), same rounds\n\n", authrules.EnvDisable)
-		w("| scenario | student req/s on/off | student p50 on/off | student CPU on/off | guest req/s on/off |\n|---|---|---|---|---|\n")
-		for _, name := range names {
-			st, gu := r.authKey(name, "student"), r.authKey(name, "guest")
-			w("| %s | %s | %s | %s | %s |\n", name,
-				fx(r.ratio("lectern", "lectern-noauthrules", st, rps)), fx(r.ratio("lectern", "lectern-noauthrules", st, p50)),
-				fx(r.ratio("lectern", "lectern-noauthrules", st, cpu)), fx(r.ratio("lectern", "lectern-noauthrules", gu, rps)))
+		for _, contender := range r.cfg.Contenders {
+			if !r.ran(contender, r.authKey(names[0], "student", sc)) {
+				continue
+			}
+			w("### %s%s\n\n", prefix, r.label(contender))
+			w("| scenario | guest req/s | student req/s | superuser req/s | guest p50 ms | student p50 ms | superuser p50 ms | guest CPU µs | student CPU µs | student/guest req/s | student/guest p50 | student/guest CPU | superuser/guest req/s |\n")
+			w("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+			for _, name := range names {
+				val := func(caller string, m metric, prec int) string {
+					v, ok := r.value(contender, r.authKey(name, caller, sc), m)
+					return num(v, ok, prec)
+				}
+				ratio := func(a string, m metric) string { return fx(r.callerRatio(contender, name, a, "guest", m, sc)) }
+				w("| %s (%s) | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, whats[name],
+					val("guest", rps, 0), val("student", rps, 0), val("superuser", rps, 0),
+					val("guest", p50, 2), val("student", p50, 2), val("superuser", p50, 2),
+					val("guest", cpu, 0), val("student", cpu, 0),
+					ratio("student", rps), ratio("student", p50), ratio("student", cpu), ratio("superuser", rps))
+			}
+			w("\n")
 		}
-		w("\n")
+		if r.ran("lectern-noauthrules", r.authKey(names[0], "student", sc)) {
+			what := "With and without"
+			if prefix != "" {
+				what = "with and without"
+			}
+			w("### %s%s the specialization (`%s=off`), same rounds\n\n", prefix, what, authrules.EnvDisable)
+			w("| scenario | student req/s on/off | student p50 on/off | student CPU on/off | guest req/s on/off |\n|---|---|---|---|---|\n")
+			for _, name := range names {
+				st, gu := r.authKey(name, "student", sc), r.authKey(name, "guest", sc)
+				w("| %s | %s | %s | %s | %s |\n", name,
+					fx(r.ratio("lectern", "lectern-noauthrules", st, rps)), fx(r.ratio("lectern", "lectern-noauthrules", st, p50)),
+					fx(r.ratio("lectern", "lectern-noauthrules", st, cpu)), fx(r.ratio("lectern", "lectern-noauthrules", gu, rps)))
+			}
+			w("\n")
+		}
 	}
+	r.writeGrowth(w)
 }

@@ -9,8 +9,9 @@ import (
 
 // TestSmoke runs the whole benchmark in its --small mode (about two minutes
 // once the binaries are in the build cache): it builds every contender,
-// seeds a small data set, runs every scenario on every contender for two
-// short rounds and writes the report. It fails when a cell had errors, so CI
+// seeds a small data set and a tinier one (--scales), runs every scenario on
+// every contender for two short rounds, the signed-in reads on the tinier
+// set too, and writes the report. It fails when a cell had errors, so CI
 // keeps the suite working. Only with LECTERN_BENCH_SMOKE=1: plain
 // `go test ./...` stays fast.
 func TestSmoke(t *testing.T) {
@@ -29,7 +30,10 @@ func TestSmoke(t *testing.T) {
 	}
 	report := string(b)
 	for _, want := range []string{"## Targets", "## Ratios: reads", "## Ratios: writes", "## Realtime fan-out", "| S1 c16 (", "| W2 c16 |",
-		"## Signed-in reads (A1–A5)", "| A1 (front page", "| A5 (course list"} {
+		"## Signed-in reads (A1–A5)", "| A1 (front page", "| A5 (course list",
+		// the extra data set of --scales (100 posts, A1 and A3) beside the main one
+		"| extra data sets (`--scales`) |", "### 100 posts: Lectern", "### 300 posts (main data set): Lectern",
+		"### Growth with the table", "| A1 | Lectern | 100→300 |", "| A3 | Lectern | 100→300 |", "| A1 guest c16 (100 posts) | Lectern |"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q", want)
 		}
