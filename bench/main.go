@@ -54,7 +54,9 @@ type config struct {
 	// Scales are extra data sets, by their number of posts, on which the
 	// signed-in read scenarios run too, in the same rounds (--scales)
 	Scales []scale
-	Log    io.Writer
+	// Args are the command line's flags, for the report's first line
+	Args []string
+	Log  io.Writer
 }
 
 func defaultConfig(small bool) config {
@@ -128,6 +130,7 @@ func main() {
 		"(default for N: those of --auth-scenarios); e.g. 1000,100000:A1")
 	fs.BoolVar(&cfg.Reseed, "reseed", false, "seed the data set again even if an identical one exists")
 	_ = fs.Parse(os.Args[1:])
+	cfg.Args = os.Args[1:]
 	var err error
 	if cfg.Realtime, err = parseInts(*rt); err != nil {
 		fmt.Fprintln(os.Stderr, "--realtime:", err)
