@@ -30,6 +30,7 @@ type authzCase struct {
 	identity   string
 	state      string // the record state in the scenario name ("own draft", "hidden"…)
 	target     string // record id; "" for list and create
+	query      string // extra query of a list (a filter), URL-encoded
 	body       string // JSON body of create and update
 	status     int
 	// contains and notContains are checked against the response body. Every
@@ -139,6 +140,15 @@ func authzLists(collection, state string, visible map[string][]string) []authzCa
 			}
 		}
 		rows = append(rows, c)
+	}
+	return rows
+}
+
+// filteredLists is authzLists for a list with a filter.
+func filteredLists(collection, state, filter string, visible map[string][]string) []authzCase {
+	rows := authzLists(collection, state, visible)
+	for i := range rows {
+		rows[i].query = url.Values{"filter": {filter}}.Encode()
 	}
 	return rows
 }
@@ -399,6 +409,23 @@ func authzMatrix() []authzCase {
 		testkit.Author: {testkit.LessonFree}, testkit.Author2: {testkit.LessonFree}, testkit.Instructor: {testkit.LessonFree, testkit.LessonPaid, testkit.LessonDraft},
 		testkit.Instr2: {testkit.LessonFree, testkit.LessonOther}, testkit.Admin: fixtureIDsOf["lessons"], testkit.Superuser: fixtureIDsOf["lessons"],
 	})...)
+	// A course's page filters by its id: internal/authrules decides the
+	// rule's course and enrollment parts once for such a page (the filter
+	// pins every row to that course). An OR of two courses pins nothing:
+	// each course's rows keep their own answer.
+	oneCourse := `course = "` + testkit.CoursePublished + `"`
+	add(filteredLists("lessons", "of one course", oneCourse, map[string][]string{
+		testkit.Guest: {testkit.LessonFree}, testkit.Student: {testkit.LessonFree, testkit.LessonPaid}, testkit.Student2: {testkit.LessonFree},
+		testkit.Author: {testkit.LessonFree}, testkit.Author2: {testkit.LessonFree}, testkit.Instructor: {testkit.LessonFree, testkit.LessonPaid},
+		testkit.Instr2: {testkit.LessonFree}, testkit.Admin: {testkit.LessonFree, testkit.LessonPaid}, testkit.Superuser: {testkit.LessonFree, testkit.LessonPaid},
+	})...)
+	twoCourses := oneCourse + ` || course = "` + testkit.CoursePublished2 + `"`
+	add(filteredLists("lessons", "of two courses", twoCourses, map[string][]string{
+		testkit.Guest: {testkit.LessonFree}, testkit.Student: {testkit.LessonFree, testkit.LessonPaid}, testkit.Student2: {testkit.LessonFree, testkit.LessonOther},
+		testkit.Author: {testkit.LessonFree}, testkit.Author2: {testkit.LessonFree}, testkit.Instructor: {testkit.LessonFree, testkit.LessonPaid},
+		testkit.Instr2: {testkit.LessonFree, testkit.LessonOther}, testkit.Admin: {testkit.LessonFree, testkit.LessonPaid, testkit.LessonOther},
+		testkit.Superuser: {testkit.LessonFree, testkit.LessonPaid, testkit.LessonOther},
+	})...)
 	add(authzGrid("lessons", "view", "free", testkit.LessonFree, "", http.StatusOK, http.StatusNotFound, anyIdentity)...)
 	add(authzGrid("lessons", "view", "paid (student2 cancelled)", testkit.LessonPaid, "", http.StatusOK, http.StatusNotFound, adminsAnd(testkit.Student, testkit.Instructor))...)
 	add(authzGrid("lessons", "view", "free on a draft course's", testkit.LessonDraft, "", http.StatusOK, http.StatusNotFound, adminsAnd(testkit.Instructor))...)
@@ -604,6 +631,9 @@ func (c authzCase) scenario() tests.ApiScenario {
 	case "list":
 		s.Method = http.MethodGet
 		s.URL += "?perPage=100"
+		if c.query != "" {
+			s.URL += "&" + c.query
+		}
 	case "view":
 		s.Method = http.MethodGet
 		s.URL += "/" + c.target

@@ -18,9 +18,14 @@ func init() {
 // LECTERN_AUTHRULES_MUTATION=stale breaks internal/authrules' cache (keyed by
 // the caller's id instead of the values the rule reads of them):
 // reliability.TestRuleMutations runs the role-change tests so and expects
-// them to fail.
+// them to fail. LECTERN_AUTHRULES_MUTATION=pin-or makes its pinned-rows
+// rewrite take a term of an OR for a pin: the lessons rows of the
+// authorization matrix must fail.
 func init() {
-	if os.Getenv("LECTERN_AUTHRULES_MUTATION") == "stale" {
+	switch os.Getenv("LECTERN_AUTHRULES_MUTATION") {
+	case "stale":
 		authrules.SetStaleMutation()
+	case "pin-or":
+		authrules.SetPinOrMutation()
 	}
 }

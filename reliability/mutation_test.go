@@ -145,6 +145,25 @@ func TestRuleMutations(t *testing.T) {
 	default:
 		t.Logf("caught  authrules cache keyed by user by TestAuthzRoleChangeAppliesNextRequest")
 	}
+
+	// Its pinned-rows rewrite decides a rule's course parts once for a page
+	// whose filter pins the course; taking a term of an OR for a pin
+	// (LECTERN_AUTHRULES_MUTATION=pin-or) answers one course's rows with
+	// another's: the matrix's filtered lessons lists must fail.
+	ctx4, cancel4 := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel4()
+	cmd = exec.CommandContext(ctx4, bin, "-test.run", "^TestAuthzMatrix$/^lessons$", "-test.count=1")
+	cmd.Dir = hooksDir
+	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_AUTHRULES_MUTATION=pin-or")
+	out, err = cmd.CombinedOutput()
+	switch {
+	case err == nil:
+		t.Errorf("mutant survived: the lessons rows of TestAuthzMatrix pass with an OR taken for a pin")
+	case !strings.Contains(string(out), "lists_of_two_courses_lessons"):
+		t.Errorf("authrules pin mutant: the matrix failed for another reason:\n%s", tail(string(out), 1500))
+	default:
+		t.Logf("caught  authrules pin taken from an OR by TestAuthzMatrix/lessons")
+	}
 }
 
 const signedIn = `@request.auth.id != ""`

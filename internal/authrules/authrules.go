@@ -97,7 +97,14 @@ func middleware(e *core.RequestEvent) error {
 		return e.Next()
 	}
 	plain := e.App
-	e.App = &readApp{App: plain, auth: info.Auth, copies: map[*core.Collection]*core.Collection{}}
+	a := &readApp{App: plain, auth: info.Auth, info: info, copies: map[*core.Collection]*core.Collection{}}
+	if e.Request.Pattern == listPattern && !pinDisabled {
+		// the list handler's first lookup is of the route's collection; the
+		// filter is the one its search provider reads (the first value)
+		a.listOf = e.Request.PathValue("collection")
+		a.filter = e.Request.URL.Query().Get("filter")
+	}
+	e.App = a
 	defer func() { e.App = plain }()
 	return e.Next()
 }
@@ -113,13 +120,19 @@ func unwrap(e *core.RequestEvent, c *core.Collection) *core.Collection {
 }
 
 // disabled is set only by the tests that compare answers with and without
-// the specialization.
-var disabled bool
+// the specialization; pinDisabled turns off only the pinned-rows rewrite.
+var disabled, pinDisabled bool
 
 // readApp is the app PocketBase's record read handler runs with.
 type readApp struct {
 	core.App
 	auth *core.Record
+	info *core.RequestInfo
+	// for a list request: the route's collection until the handler has
+	// looked it up, the client's filter, and the copy whose list rule is
+	// rewritten for the rows the filter pins (pin.go)
+	listOf, filter   string
+	pinned, pinnedOf *core.Collection
 	// the specialized copy of each collection looked up in this request
 	// (one request, one goroutine), by the real collection
 	copies map[*core.Collection]*core.Collection
@@ -135,7 +148,24 @@ func (a *readApp) FindCachedCollectionByNameOrId(nameOrId string) (*core.Collect
 	if err != nil || c == nil {
 		return c, err
 	}
-	return a.specialized(c), nil
+	sp := a.specialized(c)
+	if a.listOf != "" && nameOrId == a.listOf {
+		// only the handler's own lookup of the listed collection: a related
+		// collection's rule (even the same collection's, through a relation)
+		// applies to rows the filter does not pin
+		a.listOf = ""
+		if sp.ListRule != nil && c.Type != core.CollectionTypeView {
+			if pins := pinsOf(a.filter, c); len(pins) > 0 {
+				if rule, ok := pinRule(a.App, c, a.info, *sp.ListRule, pins); ok {
+					cp := *sp
+					cp.ListRule = &rule
+					a.pinned, a.pinnedOf = &cp, c
+					return a.pinned, nil
+				}
+			}
+		}
+	}
+	return sp, nil
 }
 
 func (a *readApp) specialized(c *core.Collection) *core.Collection {
@@ -167,6 +197,9 @@ func specializeRule(rule *string, auth *core.Record) (*string, bool) {
 
 // original maps a specialized copy back to the real collection.
 func (a *readApp) original(c *core.Collection) *core.Collection {
+	if a.pinned != nil && c == a.pinned {
+		return a.pinnedOf
+	}
 	for real, cp := range a.copies {
 		if cp == c {
 			return real
@@ -221,3 +254,11 @@ func SetStaleMutation() { staleMutation = true }
 // SetDisabled switches the specialization off, for tests that compare the
 // answers of both paths.
 func SetDisabled(off bool) { disabled = off }
+
+// SetPinDisabled switches only the pinned-rows rewrite (pin.go) off.
+func SetPinDisabled(off bool) { pinDisabled = off }
+
+// SetPinOrMutation switches on a deliberately broken pin finder that takes
+// a term of an OR for a pin, for the mutation test only:
+// reliability.TestRuleMutations expects the authorization tests to catch it.
+func SetPinOrMutation() { pinOrMutation = true }
