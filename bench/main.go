@@ -52,7 +52,8 @@ type config struct {
 	// empty: all of them
 	AuthOnly []string
 	// Scales are extra data sets, by their number of posts, on which the
-	// signed-in read scenarios run too, in the same rounds (--scales)
+	// signed-in read scenarios, and the live post pages named, run too, in
+	// the same rounds (--scales)
 	Scales []scale
 	// Args are the command line's flags, for the report's first line
 	Args []string
@@ -126,8 +127,8 @@ func main() {
 	skip := fs.String("skip", "", "scenario groups to skip: reads,authreads,writes,login,realtime (R1),filtered (R2, R3)")
 	authOnly := fs.String("auth-scenarios", "", "signed-in read scenarios to run, comma separated (default all: A1,A2,A3,A4,A5)")
 	scales := fs.String("scales", formatScales(cfg.Scales), "extra data set sizes in posts, comma separated, on which the signed-in reads run too, in the same rounds;\n"+
-		"comments scale with the posts up to --comments, the other sizes stay; N:A1+A3 limits size N to those scenarios\n"+
-		"(default for N: those of --auth-scenarios); e.g. 1000,100000:A1")
+		"comments scale with the posts up to --comments, the other sizes stay; N:A1+A3+R2+R3 runs exactly those scenarios on size N\n"+
+		"(R2, R3: the live post pages, on lectern and bare; default for N: the A scenarios of --auth-scenarios); e.g. 1000,100000:A1+R2+R3")
 	fs.BoolVar(&cfg.Reseed, "reseed", false, "seed the data set again even if an identical one exists")
 	_ = fs.Parse(os.Args[1:])
 	cfg.Args = os.Args[1:]
@@ -175,24 +176,38 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	fmt.Fprintf(logw, "  %s\n", fix.Relaxed)
-	sets := []*dataSet{{pristine: pristine, fix: fix, auth: cfg.AuthOnly}}
-	if !cfg.Skip["authreads"] {
-		for _, sc := range cfg.Scales {
-			fmt.Fprintf(logw, "preparing the data set of %s posts (--scales)…\n", fmtCount(sc.Posts))
-			p, f, err := prepareData(ctx, cfg.Root, cfg.Work, bins["lectern"], cfg.Sizes.withPosts(sc.Posts), cfg.Reseed, logw)
-			if err != nil {
-				return fmt.Errorf("data set of %d posts: %w", sc.Posts, err)
-			}
-			auth := sc.Auth
-			if len(auth) == 0 {
-				auth = cfg.AuthOnly
-			}
-			sets = append(sets, &dataSet{scale: sc.Posts, pristine: p, fix: f, auth: auth})
+	mainAuth := cfg.AuthOnly
+	if len(mainAuth) == 0 {
+		mainAuth = knownAuth()
+	}
+	sets := []*dataSet{{pristine: pristine, fix: fix, auth: mainAuth}}
+	for _, sc := range cfg.Scales {
+		ds := &dataSet{scale: sc.Posts, auth: cfg.authOf(sc), live: sc.Live}
+		if cfg.Skip["authreads"] {
+			ds.auth = nil
 		}
+		if cfg.Skip["filtered"] {
+			ds.live = nil
+		}
+		if len(ds.auth)+len(ds.live) == 0 {
+			continue // nothing left to run on it: not even seeded
+		}
+		fmt.Fprintf(logw, "preparing the data set of %s posts (--scales)…\n", fmtCount(sc.Posts))
+		if ds.pristine, ds.fix, err = prepareData(ctx, cfg.Root, cfg.Work, bins["lectern"], cfg.Sizes.withPosts(sc.Posts), cfg.Reseed, logw); err != nil {
+			return fmt.Errorf("data set of %d posts: %w", sc.Posts, err)
+		}
+		sets = append(sets, ds)
 	}
 	if !cfg.Skip["filtered"] && cfg.FilterSigned > 0 {
-		if fix.Readers, err = readerTokens(pristine, cfg.FilterSigned); err != nil {
-			return fmt.Errorf("signed-in realtime readers: %w", err)
+		// each data set has its own users (and token keys): R2's readers
+		// sign in on the one they read
+		for _, ds := range sets {
+			if ds.scale > 0 && !slices.Contains(ds.live, "R2") {
+				continue
+			}
+			if ds.fix.Readers, err = readerTokens(ds.pristine, cfg.FilterSigned); err != nil {
+				return fmt.Errorf("signed-in realtime readers%s: %w", scaleSuffix(ds.scale), err)
+			}
 		}
 	}
 
@@ -241,7 +256,8 @@ func run(ctx context.Context, cfg *config) error {
 	}
 
 	// one unit per (data set, contender): every contender on the main data
-	// set, then the signed-in read contenders on each extra one; a round
+	// set, then on each extra one the signed-in read contenders (if A
+	// scenarios run there) and Lectern and bare (if R2 or R3 do); a round
 	// runs every unit once
 	type unit struct {
 		c  *contender
@@ -250,7 +266,7 @@ func run(ctx context.Context, cfg *config) error {
 	var units []unit
 	for _, ds := range sets {
 		for _, c := range chosen {
-			if ds.scale == 0 || c.AuthReads {
+			if ds.scale == 0 || ds.runsOn(c) {
 				units = append(units, unit{c, ds})
 			}
 		}
@@ -315,7 +331,7 @@ func contenders(bins map[string]string, root, capturePath string) map[string]*co
 
 // runContender starts c on a pristine copy of the data set ds and runs every
 // scenario it takes part in: on an extra data set (--scales), the signed-in
-// reads only.
+// reads and live post pages named for it only.
 func runContender(ctx context.Context, cfg *config, c *contender, ds *dataSet, round int, runDir, logDir string,
 	reads []readScenario, rep *report) error {
 	logw := cfg.Log
@@ -367,11 +383,11 @@ func runContender(ctx context.Context, cfg *config, c *contender, ds *dataSet, r
 			}
 		}
 	}
-	if c.AuthReads && !cfg.Skip["authreads"] {
+	if c.AuthReads && !cfg.Skip["authreads"] && len(ds.auth) > 0 {
 		// every caller of a page back to back, in an order rotated by
 		// round, before any write changes the data
 		for _, as := range authScenarios(fix, cfg.Small) {
-			if len(ds.auth) > 0 && !slices.Contains(ds.auth, as.name) {
+			if !slices.Contains(ds.auth, as.name) {
 				continue
 			}
 			for _, caller := range authOrder(round) {
@@ -417,19 +433,28 @@ func runContender(ctx context.Context, cfg *config, c *contender, ds *dataSet, r
 			time.Sleep(time.Second) // let the server drop the closed connections
 		}
 	}
-	if main && c.Realtime && !cfg.Skip["filtered"] {
-		for _, run := range []func() rtResult{
-			func() rtResult {
+	// the live post pages: every realtime contender on the main data set,
+	// Lectern and bare on an extra one that names them
+	if c.Realtime && !cfg.Skip["filtered"] && (main || liveAtScale(c)) {
+		for _, lp := range []struct {
+			name string
+			run  func() rtResult
+		}{
+			{"R2", func() rtResult {
 				return filteredOnePost(ctx, s, fix, round, cfg.FilterGuests, cfg.FilterSigned, cfg.RTWrites, 500*time.Millisecond)
-			},
-			func() rtResult {
+			}},
+			{"R3", func() rtResult {
 				return filteredSpread(ctx, s, fix, round, cfg.FilterGuests, cfg.FilterPosts, cfg.RTWrites, 500*time.Millisecond)
-			},
+			}},
 		} {
-			r := run()
+			if !main && !slices.Contains(ds.live, lp.name) {
+				continue
+			}
+			r := lp.run()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			r.Scale = ds.scale
 			rep.addRT(r)
 			fmt.Fprintf(logw, "  %s  %5d subscribers (%d signed in, %d posts; %d connected in %.1fs): writer %s ms, last delivery %s ms, %.0f%% delivered, %d unexpected%s\n",
 				r.Scenario, r.Subs, r.Signed, r.Posts, r.Connected, r.ConnectSec, fmtMs(r.WriterMs), fmtMs(r.LastMs), 100*r.Delivered, r.Unexpected, errSuffix(r.Err))

@@ -37,6 +37,9 @@ type rtResult struct {
 	KBPerConn  float64   `json:"kb_per_conn"` // server RSS growth / subscribers
 	ConnectSec float64   `json:"connect_s"`
 	Err        string    `json:"error,omitempty"`
+	// Scale is the posts of the extra data set (--scales) it ran on; 0 on
+	// the main one
+	Scale int `json:"scale_posts,omitempty"`
 }
 
 // scenario is the result's scenario id.

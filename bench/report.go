@@ -58,8 +58,8 @@ func (r *report) failures() []string {
 	}
 	for _, c := range r.rts {
 		if c.Err != "" || c.Connected < c.Subs || (len(c.WriterMs) > 0 && c.Delivered < 1) || c.Unexpected > 0 {
-			out = append(out, fmt.Sprintf("round %d %s %s %d: %d connected, %.1f%% delivered, %d unexpected %s",
-				c.Round, c.Contender, c.scenario(), c.Subs, c.Connected, 100*c.Delivered, c.Unexpected, c.Err))
+			out = append(out, fmt.Sprintf("round %d %s %s %d%s: %d connected, %.1f%% delivered, %d unexpected %s",
+				c.Round, c.Contender, c.scenario(), c.Subs, scaleSuffix(c.Scale), c.Connected, 100*c.Delivered, c.Unexpected, c.Err))
 		}
 	}
 	return out
@@ -235,13 +235,13 @@ func (r *report) write(path string) error {
 	if len(r.sets) > 1 {
 		var extra []string
 		for _, ds := range r.sets[1:] {
-			scen := "A1–A5"
-			if len(ds.auth) > 0 {
-				scen = strings.Join(ds.auth, ", ")
+			scen := strings.Join(append(slices.Clone(ds.auth), ds.live...), ", ")
+			if slices.Equal(ds.auth, knownAuth()) {
+				scen = strings.Join(append([]string{"A1–A5"}, ds.live...), ", ")
 			}
 			extra = append(extra, fmt.Sprintf("`lectern seed %s` (%s)", strings.Join(ds.fix.Sizes.seedArgs(), " "), scen))
 		}
-		w("| extra data sets (`--scales`) | %s; each with its own bench students and superuser, set up as on the main one; only the signed-in reads named run on them, in the same rounds: each round starts every signed-in read contender once more on a pristine copy of each, rotated with the main data set's contenders |\n",
+		w("| extra data sets (`--scales`) | %s; each with its own bench students, superuser and R2 readers, set up as on the main one; only the scenarios named run on them, in the same rounds: each round starts once more, on a pristine copy of each, every signed-in read contender if A scenarios run there and Lectern and bare PocketBase if R2/R3 do, rotated with the main data set's contenders |\n",
 			strings.Join(extra, "; "))
 	}
 	w("| settings | %s, set in the data set after `migrate`, before any server starts (every contender runs on a copy of the same data dir) |\n", r.fix.Relaxed)
@@ -333,22 +333,7 @@ func (r *report) write(path string) error {
 			parts = append(parts, fmt.Sprintf("%d subs: %s ms", n, num(v, ok, 0)))
 		}
 		w("| realtime: Lectern writer response time vs subscribers (reported, no target) | %s | – |\n", strings.Join(parts, ", "))
-		subs := cfg.FilterGuests + cfg.FilterSigned
-		wr2, ok2 := r.rtScenarioValue("R2", "lectern", subs, func(x rtResult) []float64 { return x.WriterMs })
-		last2, lok2 := r.rtScenarioValue("R2", "lectern", subs, func(x rtResult) []float64 { return x.LastMs })
-		del2, dok2 := r.rtScenarioValue("R2", "lectern", subs, func(x rtResult) []float64 { return []float64{100 * x.Delivered} })
-		if ok2 {
-			w("| live post page (R2: %d guests + %d signed in, filter on one post): create p50 < 30 ms, last delivery p50 < 250 ms, every event delivered | create %s ms, last delivery %s ms, %s%% delivered, %d unexpected | %s |\n",
-				cfg.FilterGuests, cfg.FilterSigned, num(wr2, ok2, 1), num(last2, lok2, 0), num(del2, dok2, 1), r.unexpected("R2", "lectern"),
-				yes(wr2 < 30 && lok2 && last2 < 250 && dok2 && del2 >= 100 && r.unexpected("R2", "lectern") == 0))
-		}
-		wr3, ok3 := r.rtScenarioValue("R3", "lectern", cfg.FilterGuests, func(x rtResult) []float64 { return x.WriterMs })
-		del3, dok3 := r.rtScenarioValue("R3", "lectern", cfg.FilterGuests, func(x rtResult) []float64 { return []float64{100 * x.Delivered} })
-		if ok3 {
-			w("| live post pages (R3: %d guests over %d posts' filters): create p50 < 30 ms | create %s ms, %s%% delivered, %d unexpected | %s |\n",
-				cfg.FilterGuests, cfg.FilterPosts, num(wr3, ok3, 1), num(del3, dok3, 1), r.unexpected("R3", "lectern"),
-				yes(wr3 < 30 && dok3 && del3 >= 100 && r.unexpected("R3", "lectern") == 0))
-		}
+		w("%s", r.liveTargetRows())
 	}
 	w("\n")
 
@@ -420,32 +405,7 @@ func (r *report) write(path string) error {
 		w("\n")
 	}
 
-	if r.hasScenario("R2") || r.hasScenario("R3") {
-		w("## Live post pages (R2, R3)\n\n")
-		w("The README's live post page: each subscriber sends what `pb.collection(\"comments\").subscribe(\"*\", cb, { filter: 'post = \"…\"' })` sends (topic `comments/*` with the filter in its options), then %d comments are created one at a time. R2: %d guests and %d signed-in students on one post, every comment on it (each reaches every subscriber). R3: %d guests spread evenly over %d posts, each comment reaching its post's subscribers only. PocketBase runs the comments' list rule and then the subscription's filter as a query per subscriber before the create returns; Lectern runs them once per distinct (identity, subscription). Writer = the create's own response time; delivery = from sending the create to the subscriber reading the event (expected subscribers only); unexpected = events read by a subscriber whose filter excludes them. Medians over writes and rounds; ratios are medians of per-round ratios.\n\n",
-			cfg.RTWrites, cfg.FilterGuests, cfg.FilterSigned, cfg.FilterGuests, cfg.FilterPosts)
-		w("| scenario | contender | subscribers | writer ms | half delivered ms | last delivered ms | delivered | unexpected | writer vs Lectern | last delivery vs Lectern |\n|---|---|---|---|---|---|---|---|---|---|\n")
-		for _, sc := range []string{"R2", "R3"} {
-			subs := cfg.FilterGuests
-			if sc == "R2" {
-				subs += cfg.FilterSigned
-			}
-			for _, name := range []string{"lectern", "bare", "jshooks"} {
-				wr, ok := r.rtScenarioValue(sc, name, subs, func(x rtResult) []float64 { return x.WriterMs })
-				if !ok {
-					continue
-				}
-				half, hok := r.rtScenarioValue(sc, name, subs, func(x rtResult) []float64 { return x.MedianMs })
-				last, lok := r.rtScenarioValue(sc, name, subs, func(x rtResult) []float64 { return x.LastMs })
-				del, dok := r.rtScenarioValue(sc, name, subs, func(x rtResult) []float64 { return []float64{100 * x.Delivered} })
-				wRatio, wok := r.rtRatio(sc, name, "lectern", subs, func(x rtResult) []float64 { return x.WriterMs })
-				lRatio, lok2 := r.rtRatio(sc, name, "lectern", subs, func(x rtResult) []float64 { return x.LastMs })
-				w("| %s | %s | %d | %s | %s | %s | %s%% | %d | %s | %s |\n", sc, r.label(name), subs, num(wr, ok, 1), num(half, hok, 0), num(last, lok, 0),
-					num(del, dok, 1), r.unexpected(sc, name), fx(wRatio, wok), fx(lRatio, lok2))
-			}
-		}
-		w("\n")
-	}
+	r.writeLive(w)
 
 	// --- raw
 	w("## Raw figures (medians over rounds)\n\n")
@@ -490,33 +450,27 @@ func yes(ok bool) string {
 }
 
 func (r *report) rtValue(contender string, subs int, f func(rtResult) []float64) (float64, bool) {
-	return r.rtScenarioValue("R1", contender, subs, f)
+	return r.rtScenarioValue("R1", contender, subs, 0, f)
 }
 
-func (r *report) rtScenarioValue(scenario, contender string, subs int, f func(rtResult) []float64) (float64, bool) {
+// rtScenarioValue is the median of f over every result of scenario on
+// contender with subs subscribers on the data set scale (0: the main one).
+func (r *report) rtScenarioValue(scenario, contender string, subs, scale int, f func(rtResult) []float64) (float64, bool) {
 	var v []float64
 	for _, x := range r.rts {
-		if x.scenario() == scenario && x.Contender == contender && x.Subs == subs {
+		if x.scenario() == scenario && x.Contender == contender && x.Subs == subs && x.Scale == scale {
 			v = append(v, f(x)...)
 		}
 	}
 	return median(v)
 }
 
-func (r *report) hasScenario(sc string) bool {
-	for _, x := range r.rts {
-		if x.scenario() == sc {
-			return true
-		}
-	}
-	return false
-}
-
-// unexpected sums the events read by subscribers whose filter excluded them.
-func (r *report) unexpected(sc, contender string) int {
+// unexpected sums the events read by subscribers whose filter excluded them
+// on the data set scale.
+func (r *report) unexpected(sc, contender string, scale int) int {
 	n := 0
 	for _, x := range r.rts {
-		if x.scenario() == sc && x.Contender == contender {
+		if x.scenario() == sc && x.Contender == contender && x.Scale == scale {
 			n += x.Unexpected
 		}
 	}
@@ -524,14 +478,14 @@ func (r *report) unexpected(sc, contender string) int {
 }
 
 // rtRatio is the median over rounds of a/b's per-round medians of f.
-func (r *report) rtRatio(sc, a, b string, subs int, f func(rtResult) []float64) (float64, bool) {
+func (r *report) rtRatio(sc, a, b string, subs, scale int, f func(rtResult) []float64) (float64, bool) {
 	var ratios []float64
 	for _, x := range r.rts {
-		if x.scenario() != sc || x.Contender != a || x.Subs != subs {
+		if x.scenario() != sc || x.Contender != a || x.Subs != subs || x.Scale != scale {
 			continue
 		}
 		for _, y := range r.rts {
-			if y.scenario() == sc && y.Contender == b && y.Subs == subs && y.Round == x.Round {
+			if y.scenario() == sc && y.Contender == b && y.Subs == subs && y.Scale == scale && y.Round == x.Round {
 				va, aok := median(f(x))
 				vb, bok := median(f(y))
 				if aok && bok && vb > 0 {
