@@ -84,8 +84,9 @@ func defaultConfig(small bool) config {
 		c.RTWrites = 2
 		c.FilterGuests, c.FilterSigned, c.FilterPosts = 300, 10, 10
 		// a tiny second data set, so the smoke goes through --scales (its
-		// seeding, its cells and the growth table) in seconds
-		c.Scales = []scale{{Posts: 100, Auth: []string{"A1", "A3"}}}
+		// seeding, its cells, the growth table, a live post page on Lectern
+		// and bare and its per-data-set rows) in seconds
+		c.Scales = []scale{{Posts: 100, Auth: []string{"A1", "A3"}, Live: []string{"R2"}}}
 	}
 	return c
 }
@@ -189,8 +190,14 @@ func run(ctx context.Context, cfg *config) error {
 		if cfg.Skip["filtered"] {
 			ds.live = nil
 		}
-		if len(ds.auth)+len(ds.live) == 0 {
-			continue // nothing left to run on it: not even seeded
+		if !slices.ContainsFunc(cfg.Contenders, func(name string) bool {
+			c, ok := contenders(bins, "", "")[name]
+			return ok && ds.runsOn(c)
+		}) {
+			// nothing left to run on it (skipped, or no contender of the
+			// run takes part): not even seeded
+			fmt.Fprintf(logw, "the data set of %s posts (--scales): nothing of this run takes part, skipped\n", fmtCount(sc.Posts))
+			continue
 		}
 		fmt.Fprintf(logw, "preparing the data set of %s posts (--scales)…\n", fmtCount(sc.Posts))
 		if ds.pristine, ds.fix, err = prepareData(ctx, cfg.Root, cfg.Work, bins["lectern"], cfg.Sizes.withPosts(sc.Posts), cfg.Reseed, logw); err != nil {
@@ -436,10 +443,12 @@ func runContender(ctx context.Context, cfg *config, c *contender, ds *dataSet, r
 	// the live post pages: every realtime contender on the main data set,
 	// Lectern and bare on an extra one that names them
 	if c.Realtime && !cfg.Skip["filtered"] && (main || liveAtScale(c)) {
-		for _, lp := range []struct {
+		type livePage struct {
 			name string
 			run  func() rtResult
-		}{
+		}
+		var todo []livePage
+		for _, lp := range []livePage{
 			{"R2", func() rtResult {
 				return filteredOnePost(ctx, s, fix, round, cfg.FilterGuests, cfg.FilterSigned, cfg.RTWrites, 500*time.Millisecond)
 			}},
@@ -447,9 +456,11 @@ func runContender(ctx context.Context, cfg *config, c *contender, ds *dataSet, r
 				return filteredSpread(ctx, s, fix, round, cfg.FilterGuests, cfg.FilterPosts, cfg.RTWrites, 500*time.Millisecond)
 			}},
 		} {
-			if !main && !slices.Contains(ds.live, lp.name) {
-				continue
+			if main || slices.Contains(ds.live, lp.name) {
+				todo = append(todo, lp)
 			}
+		}
+		for i, lp := range todo {
 			r := lp.run()
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -458,7 +469,11 @@ func runContender(ctx context.Context, cfg *config, c *contender, ds *dataSet, r
 			rep.addRT(r)
 			fmt.Fprintf(logw, "  %s  %5d subscribers (%d signed in, %d posts; %d connected in %.1fs): writer %s ms, last delivery %s ms, %.0f%% delivered, %d unexpected%s\n",
 				r.Scenario, r.Subs, r.Signed, r.Posts, r.Connected, r.ConnectSec, fmtMs(r.WriterMs), fmtMs(r.LastMs), 100*r.Delivered, r.Unexpected, errSuffix(r.Err))
-			time.Sleep(time.Second)
+			if i < len(todo)-1 {
+				// let the server drop the closed connections before the
+				// next page; after the last one it is stopped anyway
+				time.Sleep(time.Second)
+			}
 		}
 	}
 	return nil

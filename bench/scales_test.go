@@ -146,3 +146,127 @@ func TestGrowth(t *testing.T) {
 		t.Errorf("growth table:\n%s", b.String())
 	}
 }
+
+// TestLiveScales reads the live post pages in --scales, what each extra data
+// set then runs and on which contenders.
+func TestLiveScales(t *testing.T) {
+	got, err := parseScales("1000,100000:A1+R2+R3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].named() || strings.Join(got[1].Auth, ",") != "A1" || strings.Join(got[1].Live, ",") != "R2,R3" {
+		t.Fatalf("parseScales = %+v", got)
+	}
+	if s := formatScales(got); s != "1000,100000:A1+R2+R3" {
+		t.Errorf("formatScales = %q", s)
+	}
+	cfg := defaultConfig(false)
+	cfg.Scales = got
+	if err := cfg.checkScales(); err != nil {
+		t.Errorf("the README's --scales: %v", err)
+	}
+	for _, tc := range []struct{ scales, want string }{
+		{"1000:R1", `"R1"`}, {"1000:R4", `"R4"`}, {"1000:A1+R2+R2", "R2 named twice"}, {"1000:A1+A1", "A1 named twice"},
+	} {
+		cfg.Scales, _ = parseScales(tc.scales)
+		if err := cfg.checkScales(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("checkScales(%s) = %v, want an error with %s", tc.scales, err, tc.want)
+		}
+	}
+
+	// a bare size runs the A scenarios of --auth-scenarios (all by default)
+	// and no live page; a named one exactly what it names
+	if a := cfg.authOf(got[0]); strings.Join(a, ",") != "A1,A2,A3,A4,A5" {
+		t.Errorf("authOf(1000) = %v", a)
+	}
+	cfg.AuthOnly = []string{"A3"}
+	if a := cfg.authOf(got[0]); strings.Join(a, ",") != "A3" {
+		t.Errorf("authOf(1000) with --auth-scenarios A3 = %v", a)
+	}
+	onlyLive, _ := parseScales("1000:R2")
+	if a := cfg.authOf(onlyLive[0]); len(a) != 0 {
+		t.Errorf("authOf(1000:R2) = %v, want none", a)
+	}
+
+	all := contenders(map[string]string{}, "", "")
+	for _, tc := range []struct {
+		auth, live []string
+		want       string
+	}{
+		{[]string{"A1"}, []string{"R2"}, "bare,lectern,lectern-noauthrules"},
+		{nil, []string{"R2", "R3"}, "bare,lectern"},
+		{[]string{"A1"}, nil, "lectern,lectern-noauthrules"},
+	} {
+		ds := &dataSet{scale: 1000, auth: tc.auth, live: tc.live}
+		var on []string
+		for _, name := range []string{"bare", "ceiling", "jshooks", "lectern", "lectern-noauthrules", "lectern-nocache", "lectern-nometrics"} {
+			if ds.runsOn(all[name]) {
+				on = append(on, name)
+			}
+		}
+		if strings.Join(on, ",") != tc.want {
+			t.Errorf("auth %v live %v runs on %v, want %s", tc.auth, tc.live, on, tc.want)
+		}
+	}
+}
+
+// TestLiveReport checks the R2/R3 figures per data set on results made up
+// for two rounds: the target rows name each data set and fail when one does,
+// the tables are per data set with their own ratios, and a run on the main
+// data set alone keeps the rows it had.
+func TestLiveReport(t *testing.T) {
+	cfg := defaultConfig(false)
+	cfg.Rounds = 2
+	cfg.Contenders = []string{"lectern", "bare"}
+	r := &report{cfg: &cfg, fix: &fixture{Sizes: cfg.Sizes}}
+	add := func(scale int, contender string, writer, last float64) {
+		for round := 1; round <= 2; round++ {
+			for _, sc := range liveScenarios {
+				r.addRT(rtResult{Scenario: sc, Round: round, Contender: contender, Subs: r.liveSubs(sc), Connected: r.liveSubs(sc),
+					WriterMs: []float64{writer * float64(round)}, LastMs: []float64{last}, MedianMs: []float64{last / 2}, Delivered: 1, Scale: scale})
+			}
+		}
+	}
+	add(0, "lectern", 10, 100)
+	add(0, "bare", 300, 400)
+
+	rows := r.liveTargetRows()
+	if !strings.Contains(rows, "every event delivered | create 15.0 ms, last delivery 100 ms, 100.0% delivered, 0 unexpected | yes |") ||
+		!strings.Contains(rows, "create p50 < 30 ms | create 15.0 ms, 100.0% delivered, 0 unexpected | yes |") || strings.Contains(rows, "posts:") {
+		t.Errorf("target rows on the main data set alone:\n%s", rows)
+	}
+
+	// 100k posts: Lectern's creates take 20 and 40 ms (median 30: not < 30)
+	add(100000, "lectern", 20, 200)
+	add(100000, "bare", 900, 1000)
+	add(1000, "lectern", 5, 50)
+	rows = r.liveTargetRows()
+	want2 := "| live post page (R2: 5000 guests + 100 signed in, filter on one post): create p50 < 30 ms, last delivery p50 < 250 ms, every event delivered, on every data set | " +
+		"1,000 posts: create 7.5 ms, last delivery 50 ms, 100.0% delivered, 0 unexpected; 10,000 posts: create 15.0 ms, last delivery 100 ms, 100.0% delivered, 0 unexpected; " +
+		"100,000 posts: create 30.0 ms, last delivery 200 ms, 100.0% delivered, 0 unexpected | **no** |\n"
+	if !strings.Contains(rows, want2) || strings.Count(rows, "\n") != 2 {
+		t.Errorf("target rows:\n%s\nwant the R2 row\n%s", rows, want2)
+	}
+	if !strings.Contains(rows, "(R3: 5000 guests over 100 posts' filters): create p50 < 30 ms, on every data set | 1,000 posts: create 7.5 ms") {
+		t.Errorf("R3 target row:\n%s", rows)
+	}
+
+	var b strings.Builder
+	r.writeLive(func(f string, a ...any) { b.WriteString(fmt.Sprintf(f, a...)) })
+	out := b.String()
+	i1, i10, i100 := strings.Index(out, "### R2, R3 on 1,000 posts\n"), strings.Index(out, "### R2, R3 on 10,000 posts (main data set)\n"), strings.Index(out, "### R2, R3 on 100,000 posts\n")
+	if i1 < 0 || i10 < i1 || i100 < i10 {
+		t.Fatalf("the tables are not one per data set, the fewest posts first:\n%s", out)
+	}
+	// bare/Lectern per round, each data set on its own: on 100k 900/20 and
+	// 1800/40 (45×), on the main one 300/10 and 600/20 (30×)
+	if want := "| R2 | bare PocketBase | 5100 | 1350.0 | 500 | 1000 | 100.0% | 0 | 45.0× | 5.00× |"; !strings.Contains(out[i100:], want) {
+		t.Errorf("the 100,000-post table lacks %q:\n%s", want, out[i100:])
+	}
+	if want := "| R3 | bare PocketBase | 5000 | 450.0 | 200 | 400 | 100.0% | 0 | 30.0× | 4.00× |"; !strings.Contains(out[i10:i100], want) {
+		t.Errorf("the main table lacks %q:\n%s", want, out[i10:i100])
+	}
+	if strings.Contains(out[i1:i10], "bare PocketBase") {
+		t.Errorf("the 1,000-post table has bare figures it never ran:\n%s", out[i1:i10])
+	}
+}

@@ -10,8 +10,8 @@ import (
 // TestSmoke runs the whole benchmark in its --small mode (about two minutes
 // once the binaries are in the build cache): it builds every contender,
 // seeds a small data set and a tinier one (--scales), runs every scenario on
-// every contender for two short rounds, the signed-in reads on the tinier
-// set too, and writes the report. It fails when a cell had errors, so CI
+// every contender for two short rounds, the signed-in reads and R2 on the
+// tinier set too, and writes the report. It fails when a cell had errors, so CI
 // keeps the suite working. Only with LECTERN_BENCH_SMOKE=1: plain
 // `go test ./...` stays fast.
 func TestSmoke(t *testing.T) {
@@ -33,7 +33,11 @@ func TestSmoke(t *testing.T) {
 		"## Signed-in reads (A1–A5)", "| A1 (front page", "| A5 (course list",
 		// the extra data set of --scales (100 posts, A1 and A3) beside the main one
 		"| extra data sets (`--scales`) |", "### 100 posts: Lectern", "### 300 posts (main data set): Lectern",
-		"### Growth with the table", "| A1 | Lectern | 100→300 |", "| A3 | Lectern | 100→300 |", "| A1 guest c16 (100 posts) | Lectern |"} {
+		"### Growth with the table", "| A1 | Lectern | 100→300 |", "| A3 | Lectern | 100→300 |", "| A1 guest c16 (100 posts) | Lectern |",
+		// and R2 on it, on Lectern and bare: a table per data set, the
+		// target row naming both
+		"### R2, R3 on 100 posts\n", "### R2, R3 on 300 posts (main data set)\n", "| R2 | bare PocketBase | 310 |",
+		"every event delivered, on every data set | 100 posts: create "} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q", want)
 		}
