@@ -16,6 +16,7 @@ import (
 
 	"lectern/hooks"
 	"lectern/internal/apidocs"
+	"lectern/internal/authrules"
 	"lectern/internal/cache"
 	"lectern/internal/checkout"
 	"lectern/internal/datadir"
@@ -64,6 +65,11 @@ func main() {
 	feeds.Register(app)
 	apidocs.Register(app)
 	responseCache := cache.Register(app)
+	if responseCache != nil {
+		// the check answers of signed-in pages are kept until the next write,
+		// this process's or another's (README "Pages pinned to one record")
+		authrules.UseExternalGeneration(app, responseCache.Generation)
+	}
 	realtime.Register(app)
 	registerMetrics(app, responseCache)
 	graceful.Register(app)

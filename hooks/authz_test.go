@@ -836,3 +836,61 @@ func TestAuthzRoleChangeAppliesNextRequest(t *testing.T) {
 	setRole(testkit.UserAdmin, "admin")
 	sees(testkit.Admin, true)
 }
+
+// TestAuthzPinnedPagesFollowWrites: a course's lessons page, asked again and
+// again by several callers on one server while enrollments and the course
+// change through the API, answers each caller from the state of the moment.
+// internal/authrules decides such a page's enrollment and course parts once
+// and keeps the answer until the next write; reliability.TestRuleMutations
+// leaves the caller out of that answer's key (LECTERN_AUTHRULES_MUTATION=
+// answer-key) and expects this test to fail.
+func TestAuthzPinnedPagesFollowWrites(t *testing.T) {
+	app := fixture.NewApp(t)
+	defer app.Cleanup()
+	h, err := testkit.Handler(app)
+	require.NoError(t, err)
+	call := func(identity, method, path, body string) (int, string) {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range fixture.Headers(identity) {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	page := "/api/collections/lessons/records?filter=" + url.QueryEscape(`course = "`+testkit.CoursePublished+`"`)
+	sees := func(identity string, paid bool) {
+		t.Helper()
+		for range 2 { // the second answer comes from the kept one
+			code, body := call(identity, http.MethodGet, page, "")
+			require.Equal(t, http.StatusOK, code, body)
+			assert.Contains(t, body, testkit.LessonFree, "%s sees the free preview", identity)
+			if paid {
+				assert.Contains(t, body, testkit.LessonPaid, "%s sees the paid lesson", identity)
+			} else {
+				assert.NotContains(t, body, testkit.LessonPaid, "%s must not see the paid lesson", identity)
+			}
+		}
+	}
+	patch := func(identity, collection, id, body string) {
+		t.Helper()
+		code, out := call(identity, http.MethodPatch, "/api/collections/"+collection+"/records/"+id, body)
+		require.Equal(t, http.StatusOK, code, out)
+	}
+
+	sees(testkit.Student, true)   // enrolled
+	sees(testkit.Student2, false) // cancelled
+	sees(testkit.Author, false)   // never enrolled
+	sees(testkit.Instructor, true)
+	patch(testkit.Student, "enrollments", testkit.EnrollmentStudent, `{"status":"cancelled"}`)
+	sees(testkit.Student, false)
+	patch(testkit.Student2, "enrollments", testkit.EnrollmentCancelled, `{"status":"active"}`)
+	sees(testkit.Student2, true)
+	sees(testkit.Student, false)
+	patch(testkit.Admin, "courses", testkit.CoursePublished, `{"status":"draft"}`)
+	sees(testkit.Student2, true) // enrolled: the course's state does not matter
+	code, body := call(testkit.Author, http.MethodGet, page, "")
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"items":[]`, "a draft course's preview is no longer public")
+}

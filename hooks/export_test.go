@@ -20,12 +20,16 @@ func init() {
 // reliability.TestRuleMutations runs the role-change tests so and expects
 // them to fail. LECTERN_AUTHRULES_MUTATION=pin-or makes its pinned-rows
 // rewrite take a term of an OR for a pin: the lessons rows of the
-// authorization matrix must fail.
+// authorization matrix must fail. LECTERN_AUTHRULES_MUTATION=answer-key
+// leaves the caller out of its kept answers' key:
+// TestAuthzPinnedPagesFollowWrites must fail.
 func init() {
 	switch os.Getenv("LECTERN_AUTHRULES_MUTATION") {
 	case "stale":
 		authrules.SetStaleMutation()
 	case "pin-or":
 		authrules.SetPinOrMutation()
+	case "answer-key":
+		authrules.SetAnswerKeyMutation()
 	}
 }

@@ -164,6 +164,24 @@ func TestRuleMutations(t *testing.T) {
 	default:
 		t.Logf("caught  authrules pin taken from an OR by TestAuthzMatrix/lessons")
 	}
+
+	// … and keeps a page's check answers until the next write; a key that
+	// leaves the caller out (LECTERN_AUTHRULES_MUTATION=answer-key) hands one
+	// student's enrollment to another.
+	ctx5, cancel5 := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel5()
+	cmd = exec.CommandContext(ctx5, bin, "-test.run", "^TestAuthzPinnedPagesFollowWrites$", "-test.count=1")
+	cmd.Dir = hooksDir
+	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_AUTHRULES_MUTATION=answer-key")
+	out, err = cmd.CombinedOutput()
+	switch {
+	case err == nil:
+		t.Errorf("mutant survived: TestAuthzPinnedPagesFollowWrites passes with the caller left out of the kept answers' key")
+	case !strings.Contains(string(out), "--- FAIL: TestAuthzPinnedPagesFollowWrites"):
+		t.Errorf("authrules answer-key mutant: the test failed for another reason:\n%s", tail(string(out), 1500))
+	default:
+		t.Logf("caught  authrules answers keyed without the caller by TestAuthzPinnedPagesFollowWrites")
+	}
 }
 
 const signedIn = `@request.auth.id != ""`

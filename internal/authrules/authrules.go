@@ -64,6 +64,7 @@ func Register(app core.App) {
 	if strings.EqualFold(os.Getenv(EnvDisable), "off") {
 		return
 	}
+	answersOf(app).bind(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 			Id:       "lecternAuthRules",
@@ -97,7 +98,7 @@ func middleware(e *core.RequestEvent) error {
 		return e.Next()
 	}
 	plain := e.App
-	a := &readApp{App: plain, auth: info.Auth, info: info, copies: map[*core.Collection]*core.Collection{}}
+	a := &readApp{App: plain, auth: info.Auth, info: info, answers: answersOf(plain), copies: map[*core.Collection]*core.Collection{}}
 	if e.Request.Pattern == listPattern && !pinDisabled {
 		// the list handler's first lookup is of the route's collection; the
 		// filter is the one its search provider reads (the first value)
@@ -128,6 +129,8 @@ type readApp struct {
 	core.App
 	auth *core.Record
 	info *core.RequestInfo
+	// the app's kept answers of pin.go's checks (answers.go)
+	answers *answers
 	// for a list request: the route's collection until the handler has
 	// looked it up, the client's filter, and the copy whose list rule is
 	// rewritten for the rows the filter pins (pin.go)
@@ -156,7 +159,7 @@ func (a *readApp) FindCachedCollectionByNameOrId(nameOrId string) (*core.Collect
 		a.listOf = ""
 		if sp.ListRule != nil && c.Type != core.CollectionTypeView {
 			if pins := pinsOf(a.filter, c); len(pins) > 0 {
-				if rule, ok := pinRule(a.App, c, a.info, *sp.ListRule, pins); ok {
+				if rule, ok := pinRule(a.App, a.answers, c, a.info, *sp.ListRule, pins); ok {
 					cp := *sp
 					cp.ListRule = &rule
 					a.pinned, a.pinnedOf = &cp, c
@@ -257,6 +260,14 @@ func SetDisabled(off bool) { disabled = off }
 
 // SetPinDisabled switches only the pinned-rows rewrite (pin.go) off.
 func SetPinDisabled(off bool) { pinDisabled = off }
+
+// SetAnswersOff stops keeping check answers (answers.go), for the tests
+// that count the check queries.
+func SetAnswersOff(off bool) { answersOff = off }
+
+// SetAnswerKeyMutation switches on a deliberately broken answer key that
+// leaves the caller out, for the mutation test only.
+func SetAnswerKeyMutation() { keyMutation = true }
 
 // SetPinOrMutation switches on a deliberately broken pin finder that takes
 // a term of an OR for a pin, for the mutation test only:

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -376,17 +377,21 @@ func BenchmarkLessonsPage(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			authrules.SetPinDisabled(!v.pin)
 			defer authrules.SetPinDisabled(false)
-			for b.Loop() {
-				req := httptest.NewRequest(http.MethodGet, path, nil)
-				for k, val := range fixture.Headers(v.who) {
-					req.Header.Set(k, val)
+			b.SetParallelism(8) // concurrent clients, as a server has
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodGet, path, nil)
+					for k, val := range fixture.Headers(v.who) {
+						req.Header.Set(k, val)
+					}
+					rec := httptest.NewRecorder()
+					s.handler.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						b.Error(rec.Code, rec.Body.String())
+						return
+					}
 				}
-				rec := httptest.NewRecorder()
-				s.handler.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatal(rec.Code, rec.Body.String())
-				}
-			}
+			})
 		})
 	}
 }
@@ -487,4 +492,58 @@ func TestPinnedSharedJoin(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPinnedAnswersKeptUntilWrite: a page's rule check runs once and its
+// answer serves the same caller's next requests until something is written
+// — through a model write here, or a commit by another process (which the
+// response cache's watcher reports; simulated by its generation) — and never
+// another caller's.
+func TestPinnedAnswersKeptUntilWrite(t *testing.T) {
+	s := newServer(t)
+	var external atomic.Uint64
+	authrules.UseExternalGeneration(s.app, external.Load)
+	lessons := list("lessons", "filter", fmt.Sprintf(`course = "%s"`, testkit.CoursePublished), "sort", "position")
+	page := func(who string) (string, int) {
+		t.Helper()
+		code, body, ran := s.get(t, who, lessons, "lessons")
+		require.Equal(t, http.StatusOK, code, body)
+		checks := 0
+		for _, q := range ran {
+			if strings.Contains(q, "(1) FROM") {
+				checks++
+			}
+		}
+		return body, checks
+	}
+
+	body, checks := page(testkit.Student)
+	require.Contains(t, body, testkit.LessonPaid, "enrolled")
+	require.Equal(t, 1, checks, "the first request asks")
+	body, checks = page(testkit.Student)
+	require.Contains(t, body, testkit.LessonPaid)
+	require.Equal(t, 0, checks, "the answer is kept")
+
+	body, checks = page(testkit.Student2)
+	require.NotContains(t, body, testkit.LessonPaid, "student2's enrollment is cancelled: another caller, another question")
+	require.Equal(t, 2, checks, "student2's own checks (the course part, then the preview part)")
+
+	e, err := s.app.FindRecordById("enrollments", testkit.EnrollmentStudent)
+	require.NoError(t, err)
+	e.Set("status", "cancelled")
+	require.NoError(t, s.app.Save(e))
+	body, checks = page(testkit.Student)
+	require.NotContains(t, body, testkit.LessonPaid, "a write here: asked again")
+	require.Equal(t, 2, checks)
+
+	// another process reactivates it: no hook here sees that commit
+	_, err = s.app.NonconcurrentDB().NewQuery("UPDATE enrollments SET status = 'active' WHERE id = {:id}").
+		Bind(dbx.Params{"id": testkit.EnrollmentStudent}).Execute()
+	require.NoError(t, err)
+	body, _ = page(testkit.Student)
+	require.NotContains(t, body, testkit.LessonPaid, "until the watcher reports the commit, the kept answer stands")
+	external.Add(1)
+	body, checks = page(testkit.Student)
+	require.Contains(t, body, testkit.LessonPaid, "the watcher's report: asked again")
+	require.Equal(t, 1, checks)
 }

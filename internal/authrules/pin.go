@@ -306,7 +306,7 @@ func (an *analysis) paths(id *ident, root string, c *core.Collection, segs []str
 // pinRule returns rule rewritten for the rows pins select (see above), and
 // whether it changed. It asks the database one query per part it decides,
 // through app (the real one) with the request's info.
-func pinRule(app core.App, col *core.Collection, info *core.RequestInfo, rule string, pins []pin) (string, bool) {
+func pinRule(app core.App, store *answers, col *core.Collection, info *core.RequestInfo, rule string, pins []pin) (string, bool) {
 	if len(pins) == 0 || rule == "" || info == nil || info.Auth == nil {
 		return rule, false
 	}
@@ -373,7 +373,7 @@ func pinRule(app core.App, col *core.Collection, info *core.RequestInfo, rule st
 		if decided(n) {
 			continue
 		}
-		ok, err := holds(app, col, info, pins, n)
+		ok, err := ask(app, store, col, info, pins, n)
 		if err != nil {
 			return rule, false
 		}
@@ -484,21 +484,41 @@ func groupsOf(ns []*node) []fexpr.ExprGroup {
 	return out
 }
 
-// holds asks part n of the rule on the pinned rows, with PocketBase's own
-// compilation of it, as core.CanAccessRecord asks a rule of one record: true
-// when some row of the pinned ones (with some row of the part's joins)
-// satisfies it.
-func holds(app core.App, col *core.Collection, info *core.RequestInfo, pins []pin, n *node) (bool, error) {
+// ask answers part n of the rule on the pinned rows: from the store when a
+// check of the same question has run since the last write, else by holds.
+func ask(app core.App, store *answers, col *core.Collection, info *core.RequestInfo, pins []pin, n *node) (bool, error) {
 	text, ok := print(groupsOf([]*node{{join: fexpr.JoinAnd, leaf: n.leaf, kids: n.kids}}))
 	if !ok {
 		return false, errors.New("authrules: unprintable part")
 	}
+	gen, keep := store.generation() // before the query: see answers.go
+	var key string
+	if keep {
+		key, keep = answerKey(col, info, pins, text, n.idents)
+	}
+	if keep {
+		if v, ok := store.get(gen, key); ok {
+			return v, nil
+		}
+	}
+	v, err := holds(app, col, info, pins, text)
+	if err == nil && keep {
+		store.put(gen, key, v)
+	}
+	return v, err
+}
+
+// holds asks part (a rule's text) on the pinned rows, with PocketBase's own
+// compilation of it, as core.CanAccessRecord asks a rule of one record: true
+// when some row of the pinned ones (with some row of the part's joins)
+// satisfies it.
+func holds(app core.App, col *core.Collection, info *core.RequestInfo, pins []pin, part string) (bool, error) {
 	q := app.RecordQuery(col).Select("(1)")
 	for _, p := range pins {
 		q.AndWhere(dbx.HashExp{col.Name + "." + p.field: p.value})
 	}
 	resolver := core.NewRecordFieldResolver(app, col, info, true)
-	expr, err := search.FilterData(text).BuildExpr(resolver)
+	expr, err := search.FilterData(part).BuildExpr(resolver)
 	if err != nil {
 		return false, err
 	}
