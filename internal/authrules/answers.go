@@ -21,8 +21,8 @@ import (
 // Specialize put in it), the pinned ids and the caller — and is valid only
 // while no write has committed since it was asked:
 //
-//   - every model this process writes (any table, the collections' rules
-//     too) bumps the local generation in an after-success hook, which
+//   - every model this process writes (any table of data.db, the
+//     collections' rules too) bumps the local generation in an after-success hook, which
 //     PocketBase runs after the commit and before the write's response;
 //   - commits by other processes (a CLI command next to the server) are
 //     seen by the response cache's data_version watcher (internal/cache
@@ -72,7 +72,11 @@ func UseExternalGeneration(app core.App, gen func() uint64) {
 func (s *answers) bind(app core.App) {
 	bump := &hook.Handler[*core.ModelEvent]{
 		Func: func(e *core.ModelEvent) error {
-			s.local.Add(1)
+			// (request logs live in the auxiliary database, where no rule
+			// reads; they are saved every few seconds while requests come)
+			if e.Model.TableName() != core.LogsTableName {
+				s.local.Add(1)
+			}
 			return e.Next()
 		},
 		Priority: -1 << 30,
