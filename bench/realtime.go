@@ -259,7 +259,15 @@ func runRealtime(ctx context.Context, s *server, round int, p rtPlan, settle tim
 	}()
 
 	total, received := 0, 0
-	for i, wr := range p.writes {
+	// one unmeasured write first, as every other cell has a warm-up: a
+	// server's first fan-out after its subscribers connected builds what
+	// later ones reuse (and a fresh data dir copy is cold in the page cache)
+	writes := p.writes
+	if len(writes) > 0 {
+		writes = append([]rtWrite{writes[0]}, writes...)
+	}
+	for i, wr := range writes {
+		warm := i == 0
 		expected := 0
 		for j, sub := range p.subs {
 			if subscribedTo[j] && (sub.post < 0 || sub.post == wr.post) {
@@ -278,7 +286,9 @@ func runRealtime(ctx context.Context, s *server, round int, p rtPlan, settle tim
 			}
 			continue
 		}
-		res.WriterMs = append(res.WriterMs, ms(smp.lat))
+		if !warm {
+			res.WriterMs = append(res.WriterMs, ms(smp.lat))
+		}
 		// wait for every expected subscriber, at most 30 s
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -295,6 +305,9 @@ func runRealtime(ctx context.Context, s *server, round int, p rtPlan, settle tim
 		mu.Lock()
 		ds := slices.Clone(got[id])
 		mu.Unlock()
+		if warm {
+			continue
+		}
 		var times []time.Time
 		for _, d := range ds {
 			if sub := p.subs[d.sub]; sub.post >= 0 && sub.post != wr.post {

@@ -387,7 +387,7 @@ func (r *report) write(path string) error {
 	}
 	if len(r.rts) > 0 {
 		w("## Realtime fan-out (R1)\n\n")
-		w("Guest subscribers of `comments/*` over PocketBase's realtime protocol (SSE + subscribe POST); then %d comments created one at a time. Writer = the create's own response time; delivery = from sending the create to the subscriber reading the event. PocketBase checks each subscriber's access (the list rule, a query per subscriber) before the create returns. Medians over writes and rounds.\n\n", cfg.RTWrites)
+		w("Guest subscribers of `comments/*` over PocketBase's realtime protocol (SSE + subscribe POST); then one unmeasured warm-up comment and %d measured ones, created one at a time. Writer = the create's own response time; delivery = from sending the create to the subscriber reading the event. PocketBase checks each subscriber's access (the list rule, a query per subscriber) before the create returns. Medians over writes and rounds.\n\n", cfg.RTWrites)
 		w("| contender | subscribers | writer ms | half delivered ms | last delivered ms | delivered | server RSS per connection |\n|---|---|---|---|---|---|---|\n")
 		for _, name := range []string{"lectern", "bare", "jshooks"} {
 			for _, n := range cfg.Realtime {

@@ -20,6 +20,7 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
+	"github.com/pocketbase/pocketbase/tools/types"
 	"github.com/stretchr/testify/require"
 
 	"lectern/internal/authrules"
@@ -546,4 +547,32 @@ func TestPinnedAnswersKeptUntilWrite(t *testing.T) {
 	body, checks = page(testkit.Student)
 	require.Contains(t, body, testkit.LessonPaid, "the watcher's report: asked again")
 	require.Equal(t, 1, checks)
+}
+
+// TestPinnedAnswersOutliveRequestLogs: PocketBase saves its request logs
+// (in the auxiliary database, where no rule reads) every few seconds while
+// requests come; they must not empty the kept answers, or a busy server
+// would ask every check again.
+func TestPinnedAnswersOutliveRequestLogs(t *testing.T) {
+	s := newServer(t)
+	lessons := list("lessons", "filter", fmt.Sprintf(`course = "%s"`, testkit.CoursePublished))
+	checks := func() int {
+		_, _, ran := s.get(t, testkit.Student, lessons, "lessons")
+		n := 0
+		for _, q := range ran {
+			if strings.Contains(q, "(1) FROM") {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 1, checks())
+	log := &core.Log{Message: "GET /api/collections/lessons/records", Level: 0, Data: types.JSONMap[any]{}}
+	require.NoError(t, s.app.AuxSave(log))
+	require.Equal(t, 0, checks(), "a request log is no write a rule reads")
+	u, err := s.app.FindRecordById("users", testkit.UserAuthor)
+	require.NoError(t, err)
+	u.Set("bio", "changed")
+	require.NoError(t, s.app.Save(u))
+	require.Equal(t, 1, checks(), "any write of data.db asks again")
 }
