@@ -568,6 +568,7 @@ func TestPinnedAnswersOutliveRequestLogs(t *testing.T) {
 	}
 	require.Equal(t, 1, checks())
 	log := &core.Log{Message: "GET /api/collections/lessons/records", Level: 0, Data: types.JSONMap[any]{}}
+	log.Id = "testlog00000001"
 	require.NoError(t, s.app.AuxSave(log))
 	require.Equal(t, 0, checks(), "a request log is no write a rule reads")
 	u, err := s.app.FindRecordById("users", testkit.UserAuthor)
