@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -576,4 +579,93 @@ func TestPinnedAnswersOutliveRequestLogs(t *testing.T) {
 	u.Set("bio", "changed")
 	require.NoError(t, s.app.Save(u))
 	require.Equal(t, 1, checks(), "any write of data.db asks again")
+}
+
+// TestPinnedHostileFilters: the hostile filters of the reliability corpus,
+// and pins whose values are hostile (SQL, quotes, NUL, 10 KB, unicode, a
+// thousand repeats), asked by every signed-in identity on the collections
+// whose rules the pin rewrites: never a 5xx, and the same status and answer
+// as PocketBase alone.
+func TestPinnedHostileFilters(t *testing.T) {
+	s := newServer(t)
+	s.app.Settings().RateLimits.Enabled = false
+	raw, err := os.ReadFile(filepath.Join("..", "..", "reliability", "testdata", "hostile.json"))
+	require.NoError(t, err)
+	var corpus struct {
+		Queries []struct {
+			Name   string
+			Params [][2]string
+		}
+	}
+	require.NoError(t, json.Unmarshal(raw, &corpus))
+	var queries []url.Values
+	for _, q := range corpus.Queries {
+		v := url.Values{}
+		for _, kv := range q.Params {
+			v.Add(kv[0], kv[1])
+		}
+		if f := v.Get("filter"); f != "" {
+			// the same, behind a pin
+			v2 := url.Values{}
+			v2.Set("filter", `course = "`+testkit.CoursePublished+`" && (`+f+`)`)
+			queries = append(queries, v2)
+		}
+		queries = append(queries, v)
+	}
+	quote := func(s string) string { return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"` }
+	for _, value := range []string{
+		`'; DROP TABLE lessons; --`, `x" || course != "`, `x\" || 1=1 || \"`, "k\x00published", strings.Repeat("k", 10_000),
+		"kpublished00001\u202e", "ｋpublished00001", testkit.CoursePublished + " ", "%", "_", `\`,
+	} {
+		queries = append(queries, url.Values{"filter": {"course = " + quote(value)}})
+	}
+	queries = append(queries,
+		url.Values{"filter": {strings.Repeat(`course = "`+testkit.CoursePublished+`" && `, 1000) + `id != ""`}},
+		url.Values{"filter": {strings.Repeat("(", 200) + `course = "` + testkit.CoursePublished + `"` + strings.Repeat(")", 200)}},
+	)
+	for _, c := range []string{"lessons", "reviews", "comments"} {
+		for _, q := range queries {
+			if c == "comments" {
+				q = url.Values{"filter": {strings.ReplaceAll(q.Get("filter"), "course = ", "post = ")}}
+				q.Set("filter", strings.ReplaceAll(q.Get("filter"), testkit.CoursePublished, testkit.PostPublished))
+			}
+			p := "/api/collections/" + c + "/records?" + q.Encode()
+			for _, who := range []string{testkit.Student, testkit.Student2, testkit.Instructor, testkit.Admin} {
+				code, body, _ := s.get(t, who, p, "")
+				authrules.SetDisabled(true)
+				code2, body2, _ := s.get(t, who, p, "")
+				authrules.SetDisabled(false)
+				if code >= 500 || code != code2 || !sameAnswer(body, body2, q.Get("sort") == "@random") {
+					t.Errorf("%s GET %s:\n pinned     %d %.300s\n PocketBase %d %.300s", who, tailOf(p, 300), code, body, code2, body2)
+				}
+			}
+		}
+	}
+}
+
+// sameAnswer compares two answers as JSON (PocketBase's `fields` picker
+// writes keys in map order), and a random sort's items as a set.
+func sameAnswer(a, b string, random bool) bool {
+	var x, y map[string]any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return a == b
+	}
+	if random {
+		for _, m := range []map[string]any{x, y} {
+			items, _ := m["items"].([]any)
+			slices.SortFunc(items, func(p, q any) int {
+				bp, _ := json.Marshal(p)
+				bq, _ := json.Marshal(q)
+				return strings.Compare(string(bp), string(bq))
+			})
+		}
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func tailOf(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
 }
