@@ -554,12 +554,8 @@ func (r *report) writeAuth(w func(string, ...any), scales []int) {
 	w("The pages a signed-in student reads, each asked on the same server in the same round by three callers one after the other (order rotated by round): an **uncached guest** (a `Cookie` header keeps it out of the response cache, as any cookie of the site does in a browser), a **student** (one of the %d bench students' tokens; each is enrolled in %d published courses) and a **superuser** (who skips every rule). %d clients. Ratios are medians of per-round ratios. A guest's filtered list that comes back empty (A4: a guest has no enrollments) is slowed by PocketBase's randomized throttle against filter timing attacks (up to 500 ms of sleep), so A4's guest req/s and p50 are not a cost: compare CPU there.\n\n",
 		len(r.fix.Users), r.fix.Sizes.BenchCourses, r.cfg.ReadConc)
 	if len(scales) > 1 {
-		var sizes []string
-		for _, sc := range scales {
-			sizes = append(sizes, fmtCount(r.postsOf(sc)))
-		}
 		w("On %s posts (the main data set has %s; the others come from `--scales`, see the data set rows above), in the same rounds: a table per data set and contender, then how the latencies grow from one data set to the next.\n\n",
-			strings.Join(sizes, ", "), fmtCount(r.fix.Sizes.Posts))
+			r.sizesOf(scales), fmtCount(r.fix.Sizes.Posts))
 	}
 	whats := map[string]string{}
 	for _, as := range authScenarios(r.fix, r.cfg.Small) {

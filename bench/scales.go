@@ -475,12 +475,8 @@ func (r *report) writeLive(w func(string, ...any)) {
 	w("The README's live post page: each subscriber sends what `pb.collection(\"comments\").subscribe(\"*\", cb, { filter: 'post = \"…\"' })` sends (topic `comments/*` with the filter in its options), then one unmeasured warm-up comment and %d measured ones are created one at a time. R2: %d guests and %d signed-in students on one post, every comment on it (each reaches every subscriber). R3: %d guests spread evenly over %d posts, each comment reaching its post's subscribers only. PocketBase runs the comments' list rule and then the subscription's filter as a query per subscriber before the create returns; Lectern runs them once per distinct (identity, subscription). Writer = the create's own response time; delivery = from sending the create to the subscriber reading the event (expected subscribers only); unexpected = events read by a subscriber whose filter excludes them. Medians over writes and rounds; ratios are medians of per-round ratios.\n\n",
 		cfg.RTWrites, cfg.FilterGuests, cfg.FilterSigned, cfg.FilterGuests, cfg.FilterPosts)
 	if len(scales) > 1 {
-		var sizes []string
-		for _, sc := range scales {
-			sizes = append(sizes, fmtCount(r.postsOf(sc)))
-		}
 		w("On %s posts (the main data set has %s; the others come from `--scales`, see the data set rows above), in the same rounds: a table per data set. On an extra data set only Lectern and bare PocketBase run them, each on its own pristine copy; the ratios compare contenders on the same data set in the same round.\n\n",
-			strings.Join(sizes, ", "), fmtCount(r.fix.Sizes.Posts))
+			r.sizesOf(scales), fmtCount(r.fix.Sizes.Posts))
 	}
 	for _, scale := range scales {
 		if len(scales) > 1 {
@@ -506,4 +502,13 @@ func (r *report) writeLive(w func(string, ...any)) {
 		}
 		w("\n")
 	}
+}
+
+// sizesOf lists the data sets' sizes in posts, as the report names them.
+func (r *report) sizesOf(scales []int) string {
+	var sizes []string
+	for _, sc := range scales {
+		sizes = append(sizes, fmtCount(r.postsOf(sc)))
+	}
+	return strings.Join(sizes, ", ")
 }

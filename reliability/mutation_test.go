@@ -108,79 +108,40 @@ func TestRuleMutations(t *testing.T) {
 		t.Errorf("mutant survived the whole authz matrix: %s", s)
 	}
 
-	// The filter guard is a mechanism, not a rule: unregistering it
-	// (LECTERN_GUARD_MUTATION=off, read by hooks/export_test.go) must make
-	// the generated leak test fail.
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel2()
-	cmd := exec.CommandContext(ctx2, bin, "-test.run", "^TestFilterLeaks$", "-test.count=1")
-	cmd.Dir = hooksDir
-	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_GUARD_MUTATION=off")
-	out, err := cmd.CombinedOutput()
-	switch {
-	case err == nil:
-		t.Errorf("mutant survived: TestFilterLeaks passes with the filter guard unregistered")
-	case !strings.Contains(string(out), " learns "):
-		t.Errorf("filter guard mutant: TestFilterLeaks failed for another reason:\n%s", tail(string(out), 1500))
-	default:
-		t.Logf("caught  filter guard unregistered by TestFilterLeaks")
-	}
-
-	// The signed-in read specialization (internal/authrules) is a mechanism
-	// too: its cache keyed by the caller's id instead of the values the rule
-	// reads (LECTERN_AUTHRULES_MUTATION=stale, read by hooks/export_test.go)
-	// must make the role-change test fail — a demoted admin would keep
-	// reading drafts.
-	ctx3, cancel3 := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel3()
-	cmd = exec.CommandContext(ctx3, bin, "-test.run", "^TestAuthzRoleChangeAppliesNextRequest$", "-test.count=1")
-	cmd.Dir = hooksDir
-	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_AUTHRULES_MUTATION=stale")
-	out, err = cmd.CombinedOutput()
-	switch {
-	case err == nil:
-		t.Errorf("mutant survived: TestAuthzRoleChangeAppliesNextRequest passes with the authrules cache keyed by user")
-	case !strings.Contains(string(out), "--- FAIL: TestAuthzRoleChangeAppliesNextRequest"):
-		t.Errorf("authrules mutant: the role-change test failed for another reason:\n%s", tail(string(out), 1500))
-	default:
-		t.Logf("caught  authrules cache keyed by user by TestAuthzRoleChangeAppliesNextRequest")
-	}
-
-	// Its pinned-rows rewrite decides a rule's course parts once for a page
-	// whose filter pins the course; taking a term of an OR for a pin
-	// (LECTERN_AUTHRULES_MUTATION=pin-or) answers one course's rows with
-	// another's: the matrix's filtered lessons lists must fail.
-	ctx4, cancel4 := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel4()
-	cmd = exec.CommandContext(ctx4, bin, "-test.run", "^TestAuthzMatrix$/^lessons$", "-test.count=1")
-	cmd.Dir = hooksDir
-	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_AUTHRULES_MUTATION=pin-or")
-	out, err = cmd.CombinedOutput()
-	switch {
-	case err == nil:
-		t.Errorf("mutant survived: the lessons rows of TestAuthzMatrix pass with an OR taken for a pin")
-	case !strings.Contains(string(out), "lists_of_two_courses_lessons"):
-		t.Errorf("authrules pin mutant: the matrix failed for another reason:\n%s", tail(string(out), 1500))
-	default:
-		t.Logf("caught  authrules pin taken from an OR by TestAuthzMatrix/lessons")
-	}
-
-	// … and keeps a page's check answers until the next write; a key that
-	// leaves the caller out (LECTERN_AUTHRULES_MUTATION=answer-key) hands one
-	// student's enrollment to another.
-	ctx5, cancel5 := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel5()
-	cmd = exec.CommandContext(ctx5, bin, "-test.run", "^TestAuthzPinnedPagesFollowWrites$", "-test.count=1")
-	cmd.Dir = hooksDir
-	cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", "LECTERN_AUTHRULES_MUTATION=answer-key")
-	out, err = cmd.CombinedOutput()
-	switch {
-	case err == nil:
-		t.Errorf("mutant survived: TestAuthzPinnedPagesFollowWrites passes with the caller left out of the kept answers' key")
-	case !strings.Contains(string(out), "--- FAIL: TestAuthzPinnedPagesFollowWrites"):
-		t.Errorf("authrules answer-key mutant: the test failed for another reason:\n%s", tail(string(out), 1500))
-	default:
-		t.Logf("caught  authrules answers keyed without the caller by TestAuthzPinnedPagesFollowWrites")
+	// The mechanisms that are not rules, each broken on purpose through an
+	// environment variable read by hooks/export_test.go, must each make the
+	// named hooks test fail, and for the reason given (its output holds sign).
+	for _, m := range []struct {
+		what, env, run, sign string
+	}{
+		// unregistering the filter guard: the generated leak test
+		{"filter guard unregistered", "LECTERN_GUARD_MUTATION=off", "^TestFilterLeaks$", " learns "},
+		// internal/authrules' cache keyed by the caller's id instead of the
+		// values the rule reads: a demoted admin would keep reading drafts
+		{"authrules cache keyed by user", "LECTERN_AUTHRULES_MUTATION=stale", "^TestAuthzRoleChangeAppliesNextRequest$",
+			"--- FAIL: TestAuthzRoleChangeAppliesNextRequest"},
+		// its pinned-rows rewrite taking a term of an OR for a pin: one
+		// course's rows answered with another's
+		{"authrules pin taken from an OR", "LECTERN_AUTHRULES_MUTATION=pin-or", "^TestAuthzMatrix$/^lessons$", "lists_of_two_courses_lessons"},
+		// its kept check answers keyed without the caller: one student's
+		// enrollment handed to another
+		{"authrules answers keyed without the caller", "LECTERN_AUTHRULES_MUTATION=answer-key", "^TestAuthzPinnedPagesFollowWrites$",
+			"--- FAIL: TestAuthzPinnedPagesFollowWrites"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		cmd := exec.CommandContext(ctx, bin, "-test.run", m.run, "-test.count=1")
+		cmd.Dir = hooksDir
+		cmd.Env = append(os.Environ(), "LECTERN_RULE_MUTATION=", m.env)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		switch {
+		case err == nil:
+			t.Errorf("mutant survived: %s passes with the %s", m.run, m.what)
+		case !strings.Contains(string(out), m.sign):
+			t.Errorf("%s: %s failed for another reason:\n%s", m.what, m.run, tail(string(out), 1500))
+		default:
+			t.Logf("caught  %s by %s", m.what, m.run)
+		}
 	}
 }
 
