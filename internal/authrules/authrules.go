@@ -98,7 +98,7 @@ func middleware(e *core.RequestEvent) error {
 		return e.Next()
 	}
 	plain := e.App
-	a := &readApp{App: plain, auth: info.Auth, info: info, answers: answersOf(plain), copies: map[*core.Collection]*core.Collection{}}
+	a := &readApp{App: plain, auth: info.Auth, info: info, copies: map[*core.Collection]*core.Collection{}}
 	if e.Request.Pattern == listPattern && !pinDisabled {
 		// the list handler's first lookup is of the route's collection; the
 		// filter is the one its search provider reads (the first value)
@@ -129,8 +129,6 @@ type readApp struct {
 	core.App
 	auth *core.Record
 	info *core.RequestInfo
-	// the app's kept answers of pin.go's checks (answers.go)
-	answers *answers
 	// for a list request: the route's collection until the handler has
 	// looked it up, the client's filter, and the copy whose list rule is
 	// rewritten for the rows the filter pins (pin.go)
@@ -159,7 +157,7 @@ func (a *readApp) FindCachedCollectionByNameOrId(nameOrId string) (*core.Collect
 		a.listOf = ""
 		if sp.ListRule != nil && c.Type != core.CollectionTypeView {
 			if pins := pinsOf(a.filter, c); len(pins) > 0 {
-				if rule, ok := pinRule(a.App, a.answers, c, a.info, *sp.ListRule, pins); ok {
+				if rule, ok := pinRule(a.App, answersOf(a.App), c, a.info, *sp.ListRule, pins); ok {
 					cp := *sp
 					cp.ListRule = &rule
 					a.pinned, a.pinnedOf = &cp, c
@@ -260,10 +258,6 @@ func SetDisabled(off bool) { disabled = off }
 
 // SetPinDisabled switches only the pinned-rows rewrite (pin.go) off.
 func SetPinDisabled(off bool) { pinDisabled = off }
-
-// SetAnswersOff stops keeping check answers (answers.go), for the tests
-// that count the check queries.
-func SetAnswersOff(off bool) { answersOff = off }
 
 // SetAnswerKeyMutation switches on a deliberately broken answer key that
 // leaves the caller out, for the mutation test only.
